@@ -1,0 +1,264 @@
+"""The detector protocol: :class:`DriftResult`, :class:`Alarms` and :class:`BaseDetector`.
+
+Every detector in mlmon, native or adapted from a peer library, follows one protocol:
+
+- ``fit(reference) -> self``: learn what "no drift" looks like (optional for streaming
+  detectors, which can also learn it from their first ``min_samples`` values);
+- ``update(x) -> DriftResult``: take one value (or a batch, processed in order);
+- ``run(signal) -> Alarms``: the fast path over a whole array, giving exactly the alarms a
+  loop of ``update`` gives and leaving the detector in the same state;
+- ``reset() -> self``: back to the just-fitted state;
+- ``get_params()`` and ``clone(**overrides)``.
+
+Parameters are keyword-only, stored verbatim and validated from their annotations. State
+created by ``fit`` and ``reset`` lives in attributes whose names end in ``_``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from mlmon._validation import check_signal, validate_params
+
+__all__ = ["Alarms", "BaseDetector", "DriftResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class DriftResult:
+    """What a detector says after one ``update``.
+
+    Attributes
+    ----------
+    drift
+        Whether the detector signals drift at this update.
+    statistic
+        The value compared with ``threshold`` (NaN while the detector takes no decision,
+        e.g. during burn-in or between windows).
+    threshold
+        The alarm level the statistic is compared with. For tests decided on a p-value it is
+        the significance level ``alpha`` and the comparison is ``pvalue < threshold``.
+    pvalue
+        The p-value of the test behind the decision, where the method has one.
+    warning
+        Whether the detector is in its warning zone (methods that have one).
+    n_seen
+        Samples seen since the detector was last reset.
+
+    Examples
+    --------
+    >>> DriftResult(drift=False, statistic=0.3, threshold=5.0, n_seen=10).drift
+    False
+    """
+
+    drift: bool
+    statistic: float
+    threshold: float
+    pvalue: float | None = None
+    warning: bool = False
+    n_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Alarms:
+    """Positions (0-based, within the signal passed to ``run``) where a detector fired.
+
+    Examples
+    --------
+    >>> a = Alarms(indices=np.array([5, 90]), n_seen=100)
+    >>> len(a), a.first, list(a)
+    (2, 5, [5, 90])
+    """
+
+    indices: np.ndarray
+    n_seen: int
+    warnings: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "indices", np.asarray(self.indices, dtype=np.int64))
+        object.__setattr__(self, "warnings", np.asarray(self.warnings, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return int(self.indices.shape[0])
+
+    def __iter__(self):
+        return iter(self.indices.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Alarms):
+            return NotImplemented
+        return (
+            self.n_seen == other.n_seen
+            and np.array_equal(self.indices, other.indices)
+            and np.array_equal(self.warnings, other.warnings)
+        )
+
+    @property
+    def first(self) -> int | None:
+        """The first alarm position, or None when the detector never fired."""
+        return int(self.indices[0]) if len(self) else None
+
+    def __repr__(self) -> str:
+        shown = self.indices[:8].tolist()
+        more = f", ... ({len(self)} in all)" if len(self) > 8 else ""
+        return f"Alarms(indices={shown}{more}, n_seen={self.n_seen})"
+
+
+class BaseDetector:
+    """Base class of every detector: parameters, validation, cloning and batch updates.
+
+    Subclasses assign their keyword-only parameters to attributes of the same name, then call
+    ``super().__init__()``, which validates them and calls ``reset()``. They implement
+    ``_update_one(x) -> DriftResult`` and ``run(signal) -> Alarms``, and may implement
+    ``fit``, ``trace`` and ``_export_state``.
+
+    Class attributes describe the detector to the rest of mlmon:
+
+    ``signal_kind``
+        ``"real"`` for any numeric signal, ``"binary"`` for 0/1 error streams.
+    ``threshold_param``
+        Name of the parameter that sets the alarm level (what tuning calibrates).
+    ``threshold_direction``
+        ``"above"``: alarm when the statistic exceeds the threshold; ``"below"``: alarm when
+        the p-value falls below it.
+    ``exportable``
+        Whether :mod:`mlmon.export` can write the detector for :mod:`mlmon.runtime`.
+    """
+
+    signal_kind: ClassVar[Literal["real", "binary"]] = "real"
+    threshold_param: ClassVar[str | None] = "threshold"
+    threshold_direction: ClassVar[Literal["above", "below"]] = "above"
+    exportable: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        validate_params(self)
+        self._check_params()
+        self.reset()
+
+    # -- parameters ---------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            n for n, p in sig.parameters.items()
+            if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+
+    def _check_params(self) -> None:
+        """Cross-parameter checks; subclasses override. Single parameters are checked from
+        their annotations before this runs."""
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters, as given.
+
+        Examples
+        --------
+        >>> from mlmon.detectors import PageHinkley
+        >>> PageHinkley(threshold=20.0).get_params()["threshold"]
+        20.0
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def clone(self, **overrides: Any) -> BaseDetector:
+        """A new, unfitted detector with the same parameters, some replaced.
+
+        Examples
+        --------
+        >>> from mlmon.detectors import PageHinkley
+        >>> PageHinkley(threshold=20.0).clone(threshold=5.0)
+        PageHinkley(threshold=5.0)
+        """
+        names = self._param_names()
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.clone() got unknown parameter(s) {unknown}; "
+                f"valid parameters are {names}."
+            )
+        return type(self)(**{**self.get_params(), **overrides})
+
+    def __repr__(self) -> str:
+        sig = inspect.signature(type(self).__init__)
+        shown = []
+        for name in self._param_names():
+            value = getattr(self, name)
+            default = sig.parameters[name].default
+            try:
+                same = bool(value == default)
+            except Exception:
+                same = False
+            if not same:
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # -- protocol -----------------------------------------------------------------------
+    def fit(self, reference: Any) -> BaseDetector:
+        """Learn the no-drift baseline from ``reference``; then reset. Default: nothing to learn."""
+        check_signal(reference, name="reference", binary=self.signal_kind == "binary")
+        return self.reset()
+
+    def reset(self) -> BaseDetector:
+        """Return to the just-fitted state (fitted values kept, running state cleared)."""
+        raise NotImplementedError
+
+    def update(self, x: Any) -> DriftResult:
+        """Take one value, or a batch of values processed in order.
+
+        For a batch, the result is that of the first value that raised drift, with
+        ``n_seen`` counting the whole batch, or that of the last value when none did.
+        """
+        if np.ndim(x) == 0:
+            value = self._check_value(x)
+            return self._update_one(value)
+        batch = check_signal(x, name="x", binary=self.signal_kind == "binary")
+        result = None
+        first_drift = None
+        for value in batch.tolist():
+            result = self._update_one(value)
+            if result.drift and first_drift is None:
+                first_drift = result
+        if result is None:
+            raise ValueError("update() got an empty batch; pass at least one value.")
+        if first_drift is not None:
+            return DriftResult(first_drift.drift, first_drift.statistic, first_drift.threshold,
+                               first_drift.pvalue, first_drift.warning, result.n_seen)
+        return result
+
+    def _check_value(self, x: Any) -> float:
+        if isinstance(x, (bool, np.bool_)):
+            x = float(x)
+        try:
+            value = float(x)
+        except (TypeError, ValueError):
+            raise TypeError(f"x must be a number, got {x!r} ({type(x).__name__}).") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"x must be finite, got {value}; drop or impute missing values first.")
+        if self.signal_kind == "binary" and value not in (0.0, 1.0):
+            raise ValueError(
+                f"{type(self).__name__} monitors a 0/1 error stream; got x={x!r}. "
+                "Pass the model's errors (y_pred != y_true) as 0/1."
+            )
+        return value
+
+    def _update_one(self, x: float) -> DriftResult:
+        raise NotImplementedError
+
+    def run(self, signal: Any) -> Alarms:
+        """Process a whole signal; same alarms and final state as a loop of ``update``."""
+        raise NotImplementedError
+
+    def trace(self, signal: Any) -> np.ndarray:
+        """The statistic at every position of ``signal``, as if no alarm ever reset the detector.
+
+        Leaves the detector's state unchanged. Positions where no decision is taken are NaN.
+        Tuning uses it to compute a whole operating curve from one pass: before the first
+        alarm, the statistic does not depend on the threshold.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no threshold-free trace.")
+
+    def _export_state(self) -> dict[str, Any]:
+        """Values learnt by ``fit`` that a production runtime needs (scalars or arrays)."""
+        return {}

@@ -1,0 +1,1 @@
+"""numpy-only execution of exported detector configs."""

@@ -9,7 +9,7 @@ Examples
 >>> mlmon.__version__
 '0.1.0'
 >>> sorted(mlmon.__all__)[:3]
-['DriftResult', 'benchmark', 'detectors']
+['Alarms', 'DriftResult', 'benchmark']
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class CUSUM(BaseDetector):
     >>> from mlmon.detectors import CUSUM
     >>> rng = np.random.default_rng(0)
     >>> x = np.concatenate([rng.normal(0, 1, 500), rng.normal(1, 1, 500)])
-    >>> det = CUSUM(threshold=5.0, mean=0.0, std=1.0)
+    >>> det = CUSUM(threshold=10.0, mean=0.0, std=1.0)
     >>> 500 <= det.run(x).first < 540
     True
     """

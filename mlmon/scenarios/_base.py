@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-__all__ = ["Drift", "Scenario", "Stream", "SCENARIOS", "register_scenario"]
+__all__ = ["Drift", "Scenario", "Stream", "SCENARIOS", "fingerprint", "register_scenario"]
 
 DriftKind = Literal["sudden", "gradual", "incremental", "recurring"]
 
@@ -114,6 +116,30 @@ class Scenario:
 
     ``generate(seed=...)`` is a pure function of (parameters, seed): the same seed gives the
     same bytes. Subclasses are ``@dataclass(frozen=True)`` and implement ``_generate(rng)``.
+    ``null()`` gives the stationary counterpart (the same pre-drift distribution, no drift)
+    on which false-alarm rates are measured.
+
+    Two scenarios are equal when they are of the same class and have equal :meth:`params`;
+    the hash follows the same rule, so scenarios holding arrays or DataFrames (compared by
+    their sha256 fingerprint) can be dictionary keys. Subclasses keep this by passing
+    ``eq=False`` to ``@dataclass``.
+
+    Examples
+    --------
+    A scenario of your own: a level step of ``shift`` at ``position``.
+
+    >>> @dataclass(frozen=True, kw_only=True, eq=False)
+    ... class Step(Scenario):
+    ...     n_samples: int = 100
+    ...     position: int = 60
+    ...     shift: float = 1.0
+    ...     def _generate(self, rng):
+    ...         x = rng.standard_normal(self.n_samples)
+    ...         x[self.position:] += self.shift
+    ...         return Stream(signal=x, drifts=(Drift(self.position, self.position, "sudden", "mean"),))
+    >>> s = Step().generate(seed=0)
+    >>> s.drifts[0].start, s.meta["params"], Step() == Step(), Step() == Step(shift=2.0)
+    (60, {'n_samples': 100, 'position': 60, 'shift': 1.0}, True, False)
     """
 
     signal_kind: ClassVar[Literal["real", "binary"]] = "real"
@@ -132,13 +158,97 @@ class Scenario:
         return type(self).__name__
 
     def params(self) -> dict[str, Any]:
-        """The scenario's parameters (its dataclass fields) as plain values."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        """The scenario's parameters (its dataclass fields) as plain, JSON-serialisable values.
+
+        Arrays and DataFrames are represented by their sha256 fingerprint and shape (see
+        :func:`fingerprint`), tuples by lists and numpy scalars by Python numbers.
+        """
+        out = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray) or _is_frame(value):
+                out[f.name] = {"sha256": self._digest(f.name, value), "shape": list(value.shape)}
+            else:
+                out[f.name] = _plain(value)
+        return out
+
+    def _digest(self, name: str, value: Any) -> str:
+        """:func:`fingerprint` of field ``name``, computed once per instance (fields are frozen)."""
+        cache = self.__dict__.setdefault("_digests", {}) if hasattr(self, "__dict__") else {}
+        hit = cache.get(name)
+        if hit is not None and hit[0] is value:
+            return hit[1]  # type: ignore[no-any-return]
+        digest = fingerprint(value)
+        cache[name] = (value, digest)
+        return digest
 
     @property
     def is_stationary(self) -> bool:
         """Whether the scenario generates streams without drift (a null scenario)."""
         return False
+
+    def null(self) -> Scenario:
+        """The stationary counterpart: the same pre-drift distribution, without drift."""
+        if self.is_stationary:
+            return self
+        raise NotImplementedError(f"{self.name} does not define its null (stationary) scenario.")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.params() == other.params()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.name, json.dumps(self.params(), sort_keys=True, default=repr)))
+
+
+def fingerprint(value: Any) -> str:
+    """The sha256 hex digest of an array's little-endian float64 bytes, or of a DataFrame.
+
+    The shape is not part of an array's digest (report it beside the digest). For a
+    DataFrame the digest covers column names, dtypes, the index and every value (through
+    :func:`pandas.util.hash_pandas_object`).
+
+    Examples
+    --------
+    >>> fingerprint(np.arange(3.0))[:12]
+    'b0c45303f7f1'
+    >>> fingerprint(np.arange(3.0)) == fingerprint([0, 1, 2])
+    True
+    """
+    if _is_frame(value):
+        import pandas as pd
+
+        h = hashlib.sha256()
+        h.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
+        h.update(np.ascontiguousarray(pd.util.hash_pandas_object(value, index=True).to_numpy()).tobytes())
+        return h.hexdigest()
+    arr = np.ascontiguousarray(np.asarray(value, dtype="<f8"))
+    return hashlib.sha256(arr.tobytes()).hexdigest()
+
+
+def _is_frame(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame" and hasattr(value, "dtypes")
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain JSON-serialisable Python data (arrays and frames by fingerprint)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return {"sha256": fingerprint(value), "shape": list(value.shape)}
+    if _is_frame(value):
+        return {"sha256": fingerprint(value), "shape": list(value.shape)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _rebuild(cls: type, kwargs: dict[str, Any]) -> Any:
+    """Re-create a scenario from its fields (used by ``__reduce__`` of data-holding scenarios)."""
+    return cls(**kwargs)
 
 
 def _seed_repr(seed: Any) -> Any:

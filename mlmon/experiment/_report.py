@@ -55,7 +55,7 @@ def _ranking(summary: Any, cal_frame: Any, null_of: dict[str, str], null_names: 
             ["_rate", "mean_delay"], ascending=[False, True])
         best = grp.iloc[0]
         null = null_names[null_of[scen]]
-        cal = cal_frame[(cal_frame["detector"] == best["detector"]) & (cal_frame["null"] == null)]
+        cal = cal_frame[(cal_frame["detector"] == best["detector"]) & (cal_frame["null_id"] == null)]
         rows.append({
             "scenario": scen,
             "best detector": best["detector"],
@@ -91,8 +91,14 @@ def write_report(out: Path, spec, scenarios, detectors, result, summary, cal_fra
         if not these:
             continue
         chosen = {d: calibrations[(d, null_of[sname])].value for d in these}
+        points = {}
+        for d in detectors:
+            cal = calibrations.get((d, null_of[sname]))
+            row = summary[(summary["detector"] == d) & (summary["scenario"] == sname)]
+            if d not in these and cal is not None and len(row) and budget.arl is not None:
+                points[d] = (cal.estimate, float(row["mean_delay"].iloc[0]))
         fig, ax = plt.subplots(figsize=(7, 4.6))
-        plot_operating_curves(these, budget=budget.arl, chosen=chosen, ax=ax)
+        plot_operating_curves(these, budget=budget.arl, chosen=chosen, points=points, ax=ax)
         ax.set_title(f"{sname}: false alarms against delay (star: calibrated threshold)", fontsize=10)
         path = fig_dir / f"operating_curves_{sname}.png"
         fig.tight_layout()
@@ -161,7 +167,7 @@ def write_report(out: Path, spec, scenarios, detectors, result, summary, cal_fra
         f"{int(round(budget.confidence * 100))}% interval (`ci_low`, `ci_high`), from `n_runs` null runs "
         "of `run_length` samples (`n_alarms` of them ended in a false alarm; the others count as censored).",
         "",
-        markdown_table(cal_frame, [c for c in ["detector", "null", "param", "value", "target", "estimate",
+        markdown_table(cal_frame, [c for c in ["detector", "null_id", "param", "value", "target", "estimate",
                                                "ci_low", "ci_high", "n_runs", "run_length", "n_alarms",
                                                "method"] if c in cal_frame.columns]),
         "",
@@ -210,7 +216,7 @@ def write_report(out: Path, spec, scenarios, detectors, result, summary, cal_fra
 def _null_descriptions(cal_frame: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for _, row in cal_frame.iterrows():
-        out.setdefault(row["null"], row["null_description"])
+        out.setdefault(row["null_id"], row["null_description"])
     return out
 
 

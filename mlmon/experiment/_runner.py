@@ -93,6 +93,26 @@ def _calibration_null(scenario: Any, sspec: Any, seed: int) -> tuple[Any, str]:
     )
 
 
+class _Memo:
+    """A drift scenario whose generated streams are kept, so that detectors evaluated one after
+    the other on the same seeds (operating curves) generate each costly stream once."""
+
+    def __init__(self, scenario: Any):
+        self._scenario = scenario
+        self._streams: dict[Any, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._scenario, name)
+
+    def generate(self, seed: Any = None) -> Any:
+        key = (seed.entropy, tuple(seed.spawn_key)) if isinstance(seed, np.random.SeedSequence) else seed
+        if key is None:
+            return self._scenario.generate(seed=seed)
+        if key not in self._streams:
+            self._streams[key] = self._scenario.generate(seed=seed)
+        return self._streams[key]
+
+
 def _null_key(null: Any) -> str:
     return json.dumps({"type": type(null).__name__, "params": null.params()}, sort_keys=True, default=str)
 
@@ -145,17 +165,23 @@ def run_experiment(
         null_of[sname] = key
     null_names = {key: f"null{i}" for i, key in enumerate(nulls)}
     calibrations: dict[tuple[str, str], Any] = {}
+    uncalibrated: dict[tuple[str, str], str] = {}
     skipped: list[dict[str, str]] = []
     budget = spec.budget
     for key, (null, how) in nulls.items():
         for dname, det in detectors.items():
             if det.signal_kind == "binary" and getattr(null, "signal_kind", "real") != "binary":
                 continue
-            calibrations[(dname, key)] = tuning.calibrate(
-                det, null, arl=budget.arl, window_fpr=budget.window_fpr, n_runs=budget.n_runs,
-                run_length=budget.run_length, seed=cal_seed, confidence=budget.confidence,
-                n_jobs=spec.n_jobs,
-            )
+            fast = tuning.has_trace(det)  # one pass is cheap; worker start-up would dominate
+            try:
+                calibrations[(dname, key)] = tuning.calibrate(
+                    det, null, arl=budget.arl, window_fpr=budget.window_fpr,
+                    n_runs=spec.detectors[dname].calibration_runs or budget.n_runs,
+                    run_length=budget.run_length, seed=cal_seed, confidence=budget.confidence,
+                    n_jobs=1 if fast else spec.n_jobs,
+                )
+            except ValueError as exc:  # e.g. the budget is out of the detector's reach on this null
+                uncalibrated[(dname, key)] = f"not calibrated on {how}: {exc}"
     timings["calibration_s"] = time.perf_counter() - t0
 
     # 2. benchmark the calibrated detectors on every scenario (same streams for every detector)
@@ -166,9 +192,9 @@ def run_experiment(
                  if (d, null_of[sname]) in calibrations}
         for d in detectors:
             if d not in tuned:
-                skipped.append({"detector": d, "scenario": sname,
-                                "reason": f"{detectors[d].signal_kind} detector on a "
-                                          f"{scen.signal_kind} signal"})
+                reason = uncalibrated.get((d, null_of[sname]),
+                                          f"{detectors[d].signal_kind} detector on a {scen.signal_kind} signal")
+                skipped.append({"detector": d, "scenario": sname, "reason": reason})
         if tuned:
             parts.append(benchmark.run(tuned, {sname: scen}, seeds=spec.replicates, seed=bench_seed,
                                        tolerance=spec.tolerance, n_jobs=spec.n_jobs, progress=progress))
@@ -181,10 +207,10 @@ def run_experiment(
     for sname, scen in scenarios.items():
         if scen.is_stationary:
             continue
-        null = nulls[null_of[sname]][0]
+        null, scen = nulls[null_of[sname]][0], _Memo(scen)
         for dname, det in detectors.items():
-            if (dname, null_of[sname]) not in calibrations:
-                continue
+            if (dname, null_of[sname]) not in calibrations or not tuning.has_trace(det):
+                continue  # no threshold-free trace: the report shows its calibrated point only
             curves[(dname, sname)] = tuning.operating_curve(
                 det, null=null, drift=scen, thresholds=spec.report.curve_points,
                 n_runs=min(budget.n_runs, 100), run_length=budget.run_length, seed=curve_seed,
@@ -242,7 +268,7 @@ def _write_outputs(out: Path, spec, scenarios, detectors, result, calibrations, 
 
     cal_rows = []
     for (dname, key), cal in calibrations.items():
-        row = {"detector": dname, "null": null_names[key], "null_description": nulls[key][1]}
+        row = {"detector": dname, "null_id": null_names[key], "null_description": nulls[key][1]}
         row.update({k: v for k, v in cal.to_dict().items() if not isinstance(v, (dict, list))})
         cal_rows.append(row)
     cal_frame = pd.DataFrame(cal_rows)
@@ -251,14 +277,14 @@ def _write_outputs(out: Path, spec, scenarios, detectors, result, calibrations, 
     exported: list[Path] = []
     wanted = list(detectors) if spec.export == "all" else ([] if spec.export == "none" else spec.export)
     configs = out / "configs"
+    for dname in wanted:
+        reason = export.why_not_exportable(detectors[dname])
+        if reason:
+            skipped.append({"detector": dname, "scenario": "(export)", "reason": reason})
     for (dname, key), cal in calibrations.items():
-        if dname not in wanted:
-            continue
-        try:
+        if dname in wanted and not export.why_not_exportable(cal.detector):
             exported.append(export.export(cal.detector, configs, name=f"{dname}__{null_names[key]}",
                                           calibration=cal))
-        except (TypeError, ValueError) as exc:  # e.g. a peer library's detector: no native runtime
-            skipped.append({"detector": dname, "scenario": "(export)", "reason": str(exc)})
 
     timings["total_s"] = time.perf_counter() - t_start
     figures = write_report(out, spec, scenarios, detectors, result, summary, cal_frame, curves,

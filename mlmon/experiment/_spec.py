@@ -55,6 +55,11 @@ class DetectorSpec(_Strict):
 
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
+    calibration_runs: int | None = Field(
+        default=None, ge=10,
+        description="null runs for this detector's calibration, instead of budget.n_runs (for slow "
+        "peer detectors calibrated by bisection)",
+    )
 
 
 class ReportSpec(_Strict):

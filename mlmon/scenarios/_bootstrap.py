@@ -85,6 +85,12 @@ class Bootstrap(Scenario):
         return self._digest("reference", self.reference)
 
     @property
+    def signal_kind(self) -> str:  # type: ignore[override]
+        """``"binary"`` when the reference holds only 0 and 1 (an error stream), else ``"real"``."""
+        ref = self.reference
+        return "binary" if bool(np.all((ref == 0.0) | (ref == 1.0))) else "real"
+
+    @property
     def is_stationary(self) -> bool:
         return True
 
@@ -109,4 +115,5 @@ class Bootstrap(Scenario):
             block_first = np.flatnonzero(restart)
             starts = rng.integers(0, m, size=block_first.shape[0])
             idx = (starts[block] + (np.arange(n) - block_first[block])) % m
-        return Stream(signal=self.reference[idx], meta={"reference_sha256": self.fingerprint})
+        return Stream(signal=self.reference[idx], signal_kind=self.signal_kind,
+                      meta={"reference_sha256": self.fingerprint})

@@ -17,7 +17,7 @@ Examples
 ('arl', 50)
 """
 
-from mlmon.tuning._calibrate import Calibration, calibrate
+from mlmon.tuning._calibrate import Calibration, calibrate, has_trace
 from mlmon.tuning._curve import OperatingCurve, OperatingPoint, operating_curve
 
-__all__ = ["Calibration", "OperatingCurve", "OperatingPoint", "calibrate", "operating_curve"]
+__all__ = ["Calibration", "OperatingCurve", "OperatingPoint", "calibrate", "has_trace", "operating_curve"]

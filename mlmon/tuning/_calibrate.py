@@ -210,7 +210,15 @@ def _default_length(budget: str, target: float):
     return length
 
 
-def _has_trace(detector: Any) -> bool:
+def has_trace(detector: Any) -> bool:
+    """Whether ``detector`` has a threshold-free ``trace``, so tuning needs one pass per run.
+
+    Examples
+    --------
+    >>> from mlmon.detectors import CUSUM, River
+    >>> has_trace(CUSUM()), has_trace(River("ADWIN"))
+    (True, False)
+    """
     from mlmon.base import BaseDetector
 
     impl = getattr(type(detector), "trace", None)
@@ -392,10 +400,10 @@ def calibrate(
         raise TypeError(f"conservative must be True or False, got {conservative!r}.")
     if method not in ("auto", "trace", "bisection"):
         raise ValueError(f"method must be 'auto', 'trace' or 'bisection', got {method!r}.")
-    has_trace = _has_trace(detector)
-    if method == "trace" and not has_trace:
+    traceable = has_trace(detector)
+    if method == "trace" and not traceable:
         raise TypeError(f"{type(detector).__name__} has no trace(); use method='bisection' (or 'auto').")
-    use = "trace" if (method == "trace" or (method == "auto" and has_trace)) else "bisection"
+    use = "trace" if (method == "trace" or (method == "auto" and traceable)) else "bisection"
     if use == "bisection" and budget == "window_fpr":
         raise TypeError(
             f"window_fpr calibration needs the per-window statistic from trace(), which "

@@ -308,9 +308,9 @@ def operating_curve(
     confidence = _check_confidence(confidence)
     tolerance = _check_tolerance(tolerance)
     n_jobs = S.check_n_jobs(n_jobs)
-    from mlmon.tuning._calibrate import _has_trace
+    from mlmon.tuning._calibrate import has_trace
 
-    if not _has_trace(detector):
+    if not has_trace(detector):
         raise TypeError(
             f"operating_curve needs the detector's trace(), which {type(detector).__name__} does not provide; "
             "calibrate() handles such detectors by bisection, one budget at a time."

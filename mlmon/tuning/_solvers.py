@@ -13,7 +13,7 @@ from mlmon.tuning import _simulate as S
 #: Bisection (detectors without ``trace``): most evaluations, and the relative precision of
 #: the calibrated value at which it stops.
 MAX_EVALUATIONS = 40
-X_TOLERANCE = 1e-3
+X_TOLERANCE = 1e-2
 
 
 # --- fast path: ARL -------------------------------------------------------------------------

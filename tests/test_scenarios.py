@@ -113,7 +113,7 @@ def test_stream_contract(name):
     sc = EXAMPLES[name]
     s = sc.generate(seed=0)
     assert s.signal.dtype == np.float64 and s.signal.ndim == 1 and np.isfinite(s.signal).all()
-    assert s.signal_kind == type(sc).signal_kind
+    assert s.signal_kind == sc.signal_kind
     if s.signal_kind == "binary":
         assert set(np.unique(s.signal)) <= {0.0, 1.0}
     if s.X is not None:
@@ -494,3 +494,14 @@ def test_property_null_shares_the_pre_drift_signal(change, seed):
     sc = MeanShift(n_samples=n, position=position, width=width, kind=kind, shift=1.0)
     drifted, null = sc.generate(seed=seed).signal, sc.null().generate(seed=seed).signal
     np.testing.assert_array_equal(drifted[:position], null[:position])
+
+
+def test_bootstrap_of_an_error_stream_is_binary():
+    from mlmon.scenarios import Bootstrap
+
+    errors = (np.random.default_rng(0).random(500) < 0.2).astype(float)
+    sc = Bootstrap(reference=errors, n_samples=1000)
+    stream = sc.generate(seed=1)
+    assert sc.signal_kind == stream.signal_kind == "binary"
+    assert set(np.unique(stream.signal)) <= {0.0, 1.0}
+    assert Bootstrap(reference=errors + 0.5, n_samples=10).signal_kind == "real"

@@ -11,7 +11,7 @@ from mlmon._validation import check_signal
 from mlmon.base import Alarms, BaseDetector, DriftResult
 from mlmon.detectors import _windowing
 from mlmon.detectors._registry import register
-from mlmon.runtime._windowed import PSIEngine, psi_edges
+from mlmon.runtime._windowed import PSIEngine, psi_edges, psi_terms
 
 
 @register
@@ -96,12 +96,13 @@ class PSI(BaseDetector):
         """Derive the bin edges and the reference proportions from ``reference``; then reset."""
         ref = check_signal(reference, name="reference", min_length=self.n_bins)
         self.edges_, self.expected_ = psi_edges(ref, self.n_bins)
+        self.terms_ = psi_terms(self.expected_, self.window_size)
         return self.reset()
 
     def _fitted(self) -> dict[str, Any]:
         if getattr(self, "edges_", None) is None:
             return {}
-        return {"edges": self.edges_, "expected": self.expected_}
+        return {"edges": self.edges_, "expected": self.expected_, "terms": self.terms_}
 
     def reset(self) -> PSI:
         self.engine_ = PSIEngine(self.get_params(), self._fitted())
@@ -128,7 +129,10 @@ class PSI(BaseDetector):
         return _windowing.trace(self, signal)
 
     def _export_state(self) -> dict[str, Any]:
-        """``edges`` (interior bin edges) and ``expected`` (reference proportions) when fitted."""
+        """When fitted: ``edges`` (interior bin edges), ``expected`` (reference proportions) and
+        ``terms``, the per-bin PSI term for every possible window count, so that a production
+        runtime adds table entries and never takes a logarithm: its PSI values are then
+        bit-identical whatever its numpy version."""
         return self._fitted()
 
     @classmethod
@@ -139,7 +143,7 @@ class PSI(BaseDetector):
     def _import_state(self, state: dict[str, Any]) -> None:
         """Restore exported bin edges and reference proportions."""
         if not state:
-            self.edges_ = self.expected_ = None
+            self.edges_ = self.expected_ = self.terms_ = None
             self.reset()
             return
         edges = np.array(state["edges"], dtype=np.float64)
@@ -150,6 +154,9 @@ class PSI(BaseDetector):
                 f"entries, got shape {expected.shape}; re-export the detector."
             )
         self.edges_, self.expected_ = edges, expected
+        terms = state.get("terms")
+        self.terms_ = (np.array(terms, dtype=np.float64) if terms is not None
+                       else psi_terms(expected, self.window_size))
         self.reset()
 
 

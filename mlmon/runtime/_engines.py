@@ -193,8 +193,12 @@ if importlib.util.find_spec("mlmon.runtime._windowed") is not None:  # windowed 
                 "edges": artefact_schema(ndim=1, description="Interior bin edges, increasing."),
                 "expected": artefact_schema(ndim=1, description=(
                     "The reference's proportion per bin (len(edges) + 1 entries).")),
+                "terms": artefact_schema(ndim=2, description=(
+                    "Per-bin PSI term for every window count, shape (bins, window_size + 1), "
+                    "computed where the detector was fitted so that production takes no logarithm "
+                    "and reproduces its PSI values bit for bit.")),
             },
-            "dependentRequired": {"edges": ["expected"], "expected": ["edges"]},
+            "dependentRequired": {"edges": ["expected"], "expected": ["edges"], "terms": ["edges"]},
         },
     )
 

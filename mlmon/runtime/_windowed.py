@@ -455,8 +455,9 @@ class PSIEngine(_WindowEngine):
     params
         ``threshold``, ``n_bins``, ``window_size``, ``reference_size`` and ``step``.
     fitted
-        ``edges`` (interior bin edges) and ``expected`` (the reference's proportion per bin),
-        both absent when the reference is taken from the stream.
+        ``edges`` (interior bin edges), ``expected`` (the reference's proportion per bin) and
+        optionally ``terms`` (the :func:`psi_terms` table, computed where the detector was
+        fitted), all absent when the reference is taken from the stream.
 
     Examples
     --------
@@ -484,7 +485,18 @@ class PSIEngine(_WindowEngine):
                 f"fitted 'expected' must have one entry per bin (len(edges) + 1 = "
                 f"{edges.shape[0] + 1}), got shape {expected.shape}."
             )
-        return edges, psi_terms(expected, self.window_size)
+        terms = fitted.get("terms")
+        if terms is None:
+            return edges, psi_terms(expected, self.window_size)
+        # The exported table: no logarithm is taken here, so the PSI values do not depend on
+        # this machine's numpy or libm (np.log differs in the last bit across numpy versions).
+        terms = np.asarray(terms, dtype=np.float64)
+        if terms.shape != (expected.shape[0], self.window_size + 1):
+            raise ValueError(
+                f"fitted 'terms' must have shape (bins, window_size + 1) = "
+                f"{(expected.shape[0], self.window_size + 1)}, got {terms.shape}; re-export the detector."
+            )
+        return edges, terms
 
     def _prepare(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         edges, expected = psi_edges(reference, self.n_bins)

@@ -126,6 +126,13 @@ class BaseDetector:
         the p-value falls below it.
     ``exportable``
         Whether :mod:`mlmon.export` can write the detector for :mod:`mlmon.runtime`.
+
+    Examples
+    --------
+    >>> from mlmon.detectors import PageHinkley
+    >>> det = PageHinkley(threshold=20.0)
+    >>> isinstance(det, BaseDetector), det.threshold_param, det.update(0.5).drift
+    (True, 'threshold', False)
     """
 
     signal_kind: ClassVar[Literal["real", "binary"]] = "real"

@@ -12,7 +12,18 @@ REGISTRY: dict[str, type[BaseDetector]] = {}
 
 
 def register(cls: T) -> T:
-    """Class decorator adding a detector class to the registry under its class name."""
+    """Class decorator adding a detector class to the registry under its class name.
+
+    A registered detector is found by name (specs, the CLI) and is run through the
+    conformance suite automatically. Registering the same class twice is harmless; another
+    class under a taken name is refused.
+
+    Examples
+    --------
+    >>> from mlmon.detectors import PageHinkley
+    >>> register(PageHinkley) is PageHinkley
+    True
+    """
     name = cls.__name__
     if name in REGISTRY and REGISTRY[name] is not cls:
         raise ValueError(f"a detector named {name!r} is already registered")

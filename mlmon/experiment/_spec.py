@@ -14,7 +14,16 @@ __all__ = ["ExperimentSpec", "SpecError", "load_spec", "read_raw"]
 
 
 class SpecError(ValueError):
-    """A malformed experiment spec; the message points at the offending key."""
+    """A malformed experiment spec; the message points at the offending key.
+
+    Examples
+    --------
+    >>> try:
+    ...     load_spec({"name": "x"})
+    ... except SpecError as err:
+    ...     print(str(err).splitlines()[1])
+      - budget: Field required
+    """
 
 
 class _Strict(BaseModel):
@@ -68,7 +77,17 @@ class ReportSpec(_Strict):
 
 
 class ExperimentSpec(_Strict):
-    """A whole experiment, as declared in YAML."""
+    """A whole experiment, as declared in YAML (see ``experiments/quickstart.yaml``).
+
+    Examples
+    --------
+    >>> spec = ExperimentSpec.model_validate({
+    ...     "name": "demo", "budget": {"arl": 5000},
+    ...     "scenarios": {"shift": {"type": "MeanShift", "params": {"shift": 1.0}}},
+    ...     "detectors": {"ph": {"type": "PageHinkley"}}})
+    >>> spec.replicates, spec.scenarios["shift"].calibrate_on
+    (20, 'null')
+    """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""

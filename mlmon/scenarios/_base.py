@@ -106,7 +106,14 @@ SCENARIOS: dict[str, type[Scenario]] = {}
 
 
 def register_scenario(cls: type[Scenario]) -> type[Scenario]:
-    """Class decorator adding a scenario class to :data:`SCENARIOS` under its class name."""
+    """Class decorator adding a scenario class to :data:`SCENARIOS` under its class name.
+
+    Examples
+    --------
+    >>> from mlmon.scenarios import MeanShift
+    >>> register_scenario(MeanShift) is MeanShift and SCENARIOS["MeanShift"] is MeanShift
+    True
+    """
     SCENARIOS[cls.__name__] = cls
     return cls
 

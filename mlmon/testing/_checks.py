@@ -31,7 +31,16 @@ _BAD_LITERAL = "__not_an_option__"
 
 
 class SkipCheck(Exception):
-    """Raised by a check that does not apply to a detector; the message says why."""
+    """Raised by a check that does not apply to a detector; the message says why.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise SkipCheck("needs p-values")
+    ... except SkipCheck as err:
+    ...     print(err)
+    needs p-values
+    """
 
 
 def _name(det: BaseDetector) -> str:

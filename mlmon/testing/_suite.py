@@ -86,7 +86,14 @@ def expected_outcomes(detector: BaseDetector) -> tuple[dict[str, str], dict[str,
 
 
 def slow_checks(detector: BaseDetector) -> set[str]:
-    """Checks the detector declares as slow (over about 5 s), marked ``slow`` by the test suite."""
+    """Checks the detector declares as slow (over about 5 s), marked ``slow`` by the test suite.
+
+    Examples
+    --------
+    >>> from mlmon.detectors import PageHinkley
+    >>> slow_checks(PageHinkley())
+    set()
+    """
     return set(getattr(detector, "_slow_checks", lambda: set())())
 
 

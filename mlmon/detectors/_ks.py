@@ -12,7 +12,7 @@ from annotated_types import Ge, Gt, Lt
 
 from mlmon._validation import check_signal
 from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _windowing
+from mlmon.detectors import _streaming
 from mlmon.detectors._registry import register
 from mlmon.runtime._windowed import KSEngine
 
@@ -256,10 +256,10 @@ class KS(BaseDetector):
         return self
 
     def _update_one(self, x: float) -> DriftResult:
-        return _windowing.update_one(self, x)
+        return _streaming.update_one(self, x)
 
     def run(self, signal: Any) -> Alarms:
-        return _windowing.run(self, signal)
+        return _streaming.run(self, signal)
 
     def trace(self, signal: Any) -> np.ndarray:
         """The p-value at every test position (NaN elsewhere), as if no alarm reset the detector.
@@ -273,7 +273,7 @@ class KS(BaseDetector):
         >>> np.flatnonzero(~np.isnan(p)).tolist()
         [599, 699]
         """
-        return _windowing.trace(self, signal)
+        return _streaming.trace(self, signal)
 
     def _export_state(self) -> dict[str, Any]:
         """``pvalue_table`` (always, every lattice point) and the sorted ``reference`` (when fitted)."""

@@ -9,7 +9,7 @@ from annotated_types import Ge, Gt
 
 from mlmon._validation import check_signal
 from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _windowing
+from mlmon.detectors import _streaming
 from mlmon.detectors._registry import register
 from mlmon.runtime._windowed import PSIEngine, psi_edges, psi_terms
 
@@ -109,10 +109,10 @@ class PSI(BaseDetector):
         return self
 
     def _update_one(self, x: float) -> DriftResult:
-        return _windowing.update_one(self, x)
+        return _streaming.update_one(self, x)
 
     def run(self, signal: Any) -> Alarms:
-        return _windowing.run(self, signal)
+        return _streaming.run(self, signal)
 
     def trace(self, signal: Any) -> np.ndarray:
         """PSI at every test position (NaN elsewhere), as if no alarm reset the detector.
@@ -126,7 +126,7 @@ class PSI(BaseDetector):
         >>> np.flatnonzero(~np.isnan(psi)).tolist()
         [1499, 1999]
         """
-        return _windowing.trace(self, signal)
+        return _streaming.trace(self, signal)
 
     def _export_state(self) -> dict[str, Any]:
         """When fitted: ``edges`` (interior bin edges), ``expected`` (reference proportions) and

@@ -69,7 +69,7 @@ def _ranking(summary: Any, cal_frame: Any, null_of: dict[str, str], null_names: 
 
 
 def write_report(out: Path, spec, scenarios, detectors, result, summary, cal_frame, curves,
-                 calibrations, null_of, null_names, skipped, timings, seeds) -> list[Path]:
+                 calibrations, null_of, null_names, skipped, notes, timings, seeds) -> list[Path]:
     """Write ``report.md`` and ``figures/*.png`` into ``out``; return the figure paths."""
     import matplotlib
 
@@ -173,6 +173,8 @@ def write_report(out: Path, spec, scenarios, detectors, result, summary, cal_fra
         "",
         "Nulls: " + "; ".join(f"`{k}` = {desc}" for k, desc in _null_descriptions(cal_frame).items()) + ".",
         "",
+        *([f"Calibration notes ({len(notes)}):", ""] + [f"- **{n['detector']}** on {n['null']}: {n['note']}"
+                                                        for n in notes] + [""] if notes else []),
         "## Benchmark",
         "",
         "Per detector and scenario, over all replicates (`metrics.csv` has every column). A drift is "

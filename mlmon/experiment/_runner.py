@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -187,6 +188,7 @@ def run_experiment(
         null_of[sname] = key
     null_names = {key: f"null{i}" for i, key in enumerate(nulls)}
     calibrations: dict[tuple[str, str], Any] = {}
+    notes: list[dict[str, str]] = []
     uncalibrated: dict[tuple[str, str], str] = {}
     skipped: list[dict[str, str]] = []
     budget = spec.budget
@@ -196,14 +198,18 @@ def run_experiment(
                 continue
             fast = tuning.has_trace(det)  # one pass is cheap; worker start-up would dominate
             try:
-                calibrations[(dname, key)] = tuning.calibrate(
-                    det, null, arl=budget.arl, window_fpr=budget.window_fpr,
-                    n_runs=spec.detectors[dname].calibration_runs or budget.n_runs,
-                    run_length=budget.run_length, seed=cal_seed, confidence=budget.confidence,
-                    n_jobs=1 if fast else spec.n_jobs,
-                )
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    calibrations[(dname, key)] = tuning.calibrate(
+                        det, null, arl=budget.arl, window_fpr=budget.window_fpr,
+                        n_runs=spec.detectors[dname].calibration_runs or budget.n_runs,
+                        run_length=budget.run_length, seed=cal_seed, confidence=budget.confidence,
+                        n_jobs=1 if fast else spec.n_jobs,
+                    )
             except ValueError as exc:  # e.g. the budget is out of the detector's reach on this null
                 uncalibrated[(dname, key)] = f"not calibrated on {how}: {exc}"
+            # kept for the report and manifest rather than printed in the middle of a run
+            notes.extend({"detector": dname, "null": how, "note": str(w.message)} for w in caught)
     timings["calibration_s"] = time.perf_counter() - t0
 
     # 2. benchmark the calibrated detectors on every scenario (same streams for every detector)
@@ -249,7 +255,7 @@ def run_experiment(
     partial.mkdir()
     try:
         exported = _write_outputs(partial, spec, scenarios, detectors, result, calibrations, curves,
-                                  nulls, null_names, null_of, skipped, timings, t_start,
+                                  nulls, null_names, null_of, skipped, notes, timings, t_start,
                                   dict(seed=spec.seed, calibration=cal_seed, benchmark=bench_seed,
                                        curves=curve_seed, references=ref_seeds))
         if final.exists():
@@ -277,7 +283,7 @@ def _versions() -> dict[str, str]:
 
 
 def _write_outputs(out: Path, spec, scenarios, detectors, result, calibrations, curves, nulls,
-                   null_names, null_of, skipped, timings, t_start, seeds) -> list[Path]:
+                   null_names, null_of, skipped, notes, timings, t_start, seeds) -> list[Path]:
     import pandas as pd
 
     from mlmon import export
@@ -310,7 +316,7 @@ def _write_outputs(out: Path, spec, scenarios, detectors, result, calibrations, 
 
     timings["total_s"] = time.perf_counter() - t_start
     figures = write_report(out, spec, scenarios, detectors, result, summary, cal_frame, curves,
-                           calibrations, null_of, null_names, skipped, timings, seeds)
+                           calibrations, null_of, null_names, skipped, notes, timings, seeds)
     manifest = {
         "name": spec.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -320,6 +326,7 @@ def _write_outputs(out: Path, spec, scenarios, detectors, result, calibrations, 
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "n_records": len(result.records),
         "skipped": skipped,
+        "calibration_notes": notes,
         "nulls": {null_names[k]: v[1] for k, v in nulls.items()},
         "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) + ["manifest.json"],
         "figures": [str(f.relative_to(out)) for f in figures],

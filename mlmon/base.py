@@ -24,7 +24,7 @@ import numpy as np
 
 from mlmon._validation import check_signal, validate_params
 
-__all__ = ["Alarms", "BaseDetector", "DriftResult"]
+__all__ = ["Alarms", "BaseDetector", "DriftResult", "restore_state", "same_state"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,3 +269,54 @@ class BaseDetector:
     def _export_state(self) -> dict[str, Any]:
         """Values learnt by ``fit`` that a production runtime needs (scalars or arrays)."""
         return {}
+
+    def _import_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``_export_state`` returned, then reset. By default each key goes back
+        to the attribute of the same name plus ``_``; detectors that derive more override it."""
+        for key, value in state.items():
+            setattr(self, f"{key}_", value)
+        self.reset()
+
+
+def same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two fitted states (``_export_state()`` dicts) hold exactly the same values.
+
+    Examples
+    --------
+    >>> same_state({"mean": 0.0, "ref": np.arange(3.0)}, {"mean": 0.0, "ref": np.arange(3.0)})
+    True
+    >>> same_state({"mean": 0.0}, {"mean": 1e-12})
+    False
+    """
+    if a.keys() != b.keys():
+        return False
+    for key in a:
+        x, y = a[key], b[key]
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            x, y = np.asarray(x), np.asarray(y)
+            if x.dtype != y.dtype or not np.array_equal(x, y):
+                return False
+        elif float(x) != float(y):
+            return False
+    return True
+
+
+def restore_state(detector: BaseDetector, state: dict[str, Any]) -> BaseDetector:
+    """Give ``detector`` the fitted ``state`` of another (same class), and check it took.
+
+    Examples
+    --------
+    >>> from mlmon.detectors import CUSUM
+    >>> fitted = CUSUM().fit(np.random.default_rng(0).normal(size=200))
+    >>> copy = restore_state(CUSUM(threshold=8.0), fitted._export_state())
+    >>> copy.mean_ == fitted.mean_
+    True
+    """
+    if not same_state(detector._export_state(), state):
+        detector._import_state(dict(state))
+        if not same_state(detector._export_state(), state):
+            raise ValueError(
+                f"could not restore the fitted state of {type(detector).__name__} "
+                f"(keys {sorted(state)}); fit it on its reference data again."
+            )
+    return detector

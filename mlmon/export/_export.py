@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from mlmon.base import restore_state
 from mlmon.runtime._engines import ENGINES
 from mlmon.runtime._load import SCHEMA_VERSION, check_document, known_kinds, read_config
 
@@ -329,20 +330,6 @@ def export(detector: Any, directory: str | os.PathLike[str], *, name: str | None
     return config
 
 
-def _same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a.keys() != b.keys():
-        return False
-    for key in a:
-        x, y = a[key], b[key]
-        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-            x, y = np.asarray(x), np.asarray(y)
-            if x.dtype != y.dtype or not np.array_equal(x, y):
-                return False
-        elif float(x) != float(y):
-            return False
-    return True
-
-
 def load(path: str | os.PathLike[str]) -> Any:
     """Rebuild the research detector from an exported config: same class, parameters and fit.
 
@@ -365,14 +352,7 @@ def load(path: str | os.PathLike[str]) -> Any:
 
     cfg = read_config(path)
     det = get(cfg.kind)(**cfg.params)
-    if not _same_state(det._export_state(), cfg.state):
-        if hasattr(det, "_import_state"):
-            det._import_state(dict(cfg.state))
-        else:  # fitted values live in attributes named after the state keys, plus "_"
-            for key, value in cfg.state.items():
-                setattr(det, f"{key}_", value)
-            det.reset()
-        if not _same_state(det._export_state(), cfg.state):
-            raise ValueError(f"{path}: could not restore the fitted state of {cfg.kind}; "
-                             "refit it on its reference data instead.")
-    return det
+    try:
+        return restore_state(det, cfg.state)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

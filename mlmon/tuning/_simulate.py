@@ -27,6 +27,7 @@ import annotated_types as at
 import numpy as np
 
 from mlmon._validation import check_signal
+from mlmon.base import restore_state
 from mlmon.benchmark._run import resolve_seed
 
 #: Fewest samples accepted as a reference sample to bootstrap a null from.
@@ -111,38 +112,18 @@ def with_param(detector: Any, name: str, value: float) -> Any:
 
     Built with ``clone`` (which validates the value as the constructor does); what the
     original learnt in ``fit`` (its ``_export_state()``) is restored into the clone with
-    ``_import_state`` where the class has one, else by setting the ``<key>_`` attributes
-    and resetting, as :func:`mlmon.export.load` does.
+    :func:`mlmon.base.restore_state`, as :func:`mlmon.export.load` does.
     """
     new = detector.clone(**{name: value})
     export = getattr(detector, "_export_state", None)
     fitted = export() if callable(export) else {}
-    if fitted and not _same_state(new._export_state(), fitted):
-        if callable(getattr(new, "_import_state", None)):
-            new._import_state(dict(fitted))
-        else:
-            for key, val in fitted.items():
-                setattr(new, f"{key}_", val)
-            new.reset()
-        if not _same_state(new._export_state(), fitted):
-            raise RuntimeError(
-                f"could not carry {type(detector).__name__}'s fitted state over to a copy with {name}={value!r}; "
-                "fit the calibrated detector on its reference again."
-            )
+    if fitted:
+        try:
+            restore_state(new, fitted)
+        except ValueError as exc:
+            raise RuntimeError(f"could not carry {type(detector).__name__}'s fitted state over to a copy "
+                               f"with {name}={value!r}: {exc}") from None
     return new
-
-
-def _same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if set(a) != set(b):
-        return False
-    for key in a:
-        x, y = a[key], b[key]
-        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-            if not np.array_equal(np.asarray(x), np.asarray(y)):
-                return False
-        elif x != y:
-            return False
-    return True
 
 
 def fresh_copy(detector: Any) -> Any:

@@ -155,6 +155,7 @@ class River(BaseDetector):
                      if isinstance(getattr(detector, n, None), scalar)}
             given.update(params)
         self._river_cls = self._resolve(self.detector)
+        self._binary = _is_binary(self._river_cls)
         defaults = _river_params(self._river_cls)
         unknown = sorted(set(given) - set(defaults))
         if unknown:
@@ -187,7 +188,7 @@ class River(BaseDetector):
     # -- description ----------------------------------------------------------------------
     @property
     def signal_kind(self) -> str:  # type: ignore[override]
-        return "binary" if _is_binary(self._river_cls) else "real"
+        return "binary" if self._binary else "real"
 
     @property
     def threshold_param(self) -> str | None:  # type: ignore[override]
@@ -268,7 +269,7 @@ class River(BaseDetector):
 
     def _step(self, value: float) -> tuple[bool, bool]:
         det = self.detector_
-        det.update(bool(value) if self.signal_kind == "binary" else value)
+        det.update(bool(value) if self._binary else value)
         drift = bool(det.drift_detected)
         return drift, (not drift) and bool(getattr(det, "warning_detected", False))
 
@@ -284,7 +285,7 @@ class River(BaseDetector):
                            warning=warning, n_seen=n_seen)
 
     def run(self, signal: Any) -> Alarms:
-        x = check_signal(signal, binary=self.signal_kind == "binary")
+        x = check_signal(signal, binary=self._binary)
         alarms: list[int] = []
         warnings: list[int] = []
         for i, value in enumerate(x.tolist()):

@@ -1,9 +1,10 @@
 """The arithmetic of mlmon's streaming detectors, written once, in numpy-only Python.
 
-Each detector is a pure *step* function ``step(state, x, params) -> (flag, state)`` over a
-tuple of floats, with ``flag`` 0 (nothing), 1 (warning) or 2 (drift). ``state[0]`` holds the
-statistic compared with the threshold after the step (NaN while no decision is taken) and
-``state[1]`` the number of samples seen since the last reset.
+Each detector is a pure *step* function ``step(state, x, params) -> (flag, statistic, state)``
+over a tuple of floats: ``flag`` is 0 (nothing), 1 (warning) or 2 (drift), ``statistic`` the
+value compared with the threshold (NaN while no decision is taken), and ``state[0]`` the number
+of samples seen since the last reset. The statistic is returned, not kept in the state, so that
+a loop that only wants alarms lets the compiler drop its arithmetic.
 
 The same source serves two callers. :mod:`mlmon.runtime` runs the functions as plain Python;
 :mod:`mlmon.detectors` compiles the very same functions with numba for its fast ``run``
@@ -25,12 +26,12 @@ INF = math.inf
 
 
 # --- Page-Hinkley ------------------------------------------------------------------------
-# state: stat, n, mean, sum_increase, sum_decrease, min_increase, max_decrease
+# state: n, mean, sum_increase, sum_decrease, min_increase, max_decrease
 # params: threshold, delta, fading_factor, min_samples, alternative code
 
 
 def page_hinkley_step(s, x, p):
-    stat, n, mean, inc, dec, min_inc, max_dec = s
+    n, mean, inc, dec, min_inc, max_dec = s
     n = n + 1.0
     mean += (1.0 / n) * (x - mean)
     dev = x - mean
@@ -54,7 +55,7 @@ def page_hinkley_step(s, x, p):
             stat = test_inc if test_inc > test_dec else test_dec
         if stat > p[0]:
             flag = DRIFT
-    return flag, (stat, n, mean, inc, dec, min_inc, max_dec)
+    return flag, stat, (n, mean, inc, dec, min_inc, max_dec)
 
 
 def page_hinkley_params(p: dict[str, Any]) -> tuple[float, ...]:
@@ -64,16 +65,16 @@ def page_hinkley_params(p: dict[str, Any]) -> tuple[float, ...]:
 
 def page_hinkley_state(fitted: dict[str, Any]) -> tuple[float, ...]:
     # max_decrease starts at -1, not -inf, as in the reference implementation (river).
-    return (NAN, 0.0, 0.0, 0.0, 0.0, INF, -1.0)
+    return (0.0, 0.0, 0.0, 0.0, INF, -1.0)
 
 
 # --- two-sided CUSUM on standardised values --------------------------------------------
-# state: stat, n, burn_mean, burn_m2, s_plus, s_minus, mean, std (NaN while burning in)
+# state: n, burn_mean, burn_m2, s_plus, s_minus, mean, std (NaN while burning in)
 # params: threshold, allowance, min_samples, alternative code
 
 
 def cusum_step(s, x, p):
-    stat, n, burn_mean, burn_m2, up, down, mean, std = s
+    n, burn_mean, burn_m2, up, down, mean, std = s
     n = n + 1.0
     if std != std:  # NaN: mean and std still being estimated from the burn-in
         delta = x - burn_mean
@@ -83,7 +84,7 @@ def cusum_step(s, x, p):
             mean = burn_mean
             var = burn_m2 / (n - 1.0) if n > 1.0 else 0.0
             std = math.sqrt(var) if var > 0.0 else 1.0
-        return NOTHING, (NAN, n, burn_mean, burn_m2, up, down, mean, std)
+        return NOTHING, NAN, (n, burn_mean, burn_m2, up, down, mean, std)
     z = (x - mean) / std
     up = up + z - p[1]
     down = down - z - p[1]
@@ -98,7 +99,7 @@ def cusum_step(s, x, p):
     else:
         stat = up if up > down else down
     flag = DRIFT if stat > p[0] else NOTHING
-    return flag, (stat, n, burn_mean, burn_m2, up, down, mean, std)
+    return flag, stat, (n, burn_mean, burn_m2, up, down, mean, std)
 
 
 def cusum_params(p: dict[str, Any]) -> tuple[float, ...]:
@@ -109,22 +110,22 @@ def cusum_params(p: dict[str, Any]) -> tuple[float, ...]:
 def cusum_state(fitted: dict[str, Any]) -> tuple[float, ...]:
     mean, std = fitted.get("mean"), fitted.get("std")
     if mean is None or std is None:
-        return (NAN, 0.0, 0.0, 0.0, 0.0, 0.0, NAN, NAN)
-    return (NAN, 0.0, 0.0, 0.0, 0.0, 0.0, float(mean), float(std))
+        return (0.0, 0.0, 0.0, 0.0, 0.0, NAN, NAN)
+    return (0.0, 0.0, 0.0, 0.0, 0.0, float(mean), float(std))
 
 
 # --- DDM (drift detection method, Gama et al. 2004) on a 0/1 error stream ---------------
-# state: stat, n, p, p_min, s_min, ps_min
+# state: n, p, p_min, s_min, ps_min
 # params: threshold, warning_threshold, min_samples
 
 
 def ddm_step(s, x, p):
-    stat, n, rate, p_min, s_min, ps_min = s
+    n, rate, p_min, s_min, ps_min = s
     n = n + 1.0
     rate += (1.0 / n) * (x - rate)
     sd = math.sqrt(rate * (1 - rate) / n)
     if not n > p[2]:
-        return NOTHING, (NAN, n, rate, p_min, s_min, ps_min)
+        return NOTHING, NAN, (n, rate, p_min, s_min, ps_min)
     if rate + sd <= ps_min:
         p_min = rate
         s_min = sd
@@ -139,7 +140,7 @@ def ddm_step(s, x, p):
         flag = DRIFT
     elif rate + sd > p_min + p[1] * s_min:
         flag = WARNING
-    return flag, (stat, n, rate, p_min, s_min, ps_min)
+    return flag, stat, (n, rate, p_min, s_min, ps_min)
 
 
 def ddm_params(p: dict[str, Any]) -> tuple[float, ...]:
@@ -147,7 +148,7 @@ def ddm_params(p: dict[str, Any]) -> tuple[float, ...]:
 
 
 def ddm_state(fitted: dict[str, Any]) -> tuple[float, ...]:
-    return (NAN, 0.0, 0.0, NAN, NAN, INF)
+    return (0.0, 0.0, NAN, NAN, INF)
 
 
 # --- loops over a whole signal -------------------------------------------------------------
@@ -164,7 +165,7 @@ def make_scan(step: Callable) -> Callable:
         n_alarms = 0
         n_warnings = 0
         for i in range(x.shape[0]):
-            flag, state = step(state, x[i], params)
+            flag, stat, state = step(state, x[i], params)
             if flag == 2:
                 alarms[n_alarms] = i
                 n_alarms += 1
@@ -179,12 +180,12 @@ def make_scan(step: Callable) -> Callable:
 
 
 def make_trace(step: Callable) -> Callable:
-    """Loop ``step`` over a signal without resets and record ``state[0]`` at each position."""
+    """Loop ``step`` over a signal without resets and record the statistic at each position."""
 
     def trace(x, state, params, out):
         for i in range(x.shape[0]):
-            flag, state = step(state, x[i], params)
-            out[i] = state[0]
+            flag, stat, state = step(state, x[i], params)
+            out[i] = stat
 
     return trace
 
@@ -245,13 +246,13 @@ class Engine:
 
     @property
     def n_seen(self) -> int:
-        return int(self.state_[1])
+        return int(self.state_[0])
 
     def update_one(self, x: float, reset_on_drift: bool) -> tuple[int, float, int]:
         """Step once; return (flag, statistic, samples seen including this one)."""
-        flag, state = self.kernel.step(self.state_, float(x), self.params_)
+        flag, stat, state = self.kernel.step(self.state_, float(x), self.params_)
         self.state_ = self.init_ if (flag == DRIFT and reset_on_drift) else state
-        return flag, float(state[0]), int(state[1])
+        return flag, float(stat), int(state[0])
 
     def run(self, x, reset_on_drift: bool) -> tuple[np.ndarray, np.ndarray]:
         x = np.ascontiguousarray(x, dtype=np.float64)

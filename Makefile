@@ -22,9 +22,10 @@ $(VENV)/.stamp-dev: pyproject.toml
 run: $(VENV)/.stamp-run
 	$(VENV)/bin/mlmon run experiments/quickstart.yaml
 
-## test: set up .venv with the dev extras and run the whole suite
+## test: set up .venv with the dev extras and run the whole suite, then again on the NumPy 1.26 stack
 test: $(VENV)/.stamp-dev
 	$(PY) -m pytest -n 2 -q
+	$(MAKE) test-np126
 
 ## test-np126: the suite again on NumPy 1.26 / pandas 2 / river 0.23, the stack the alibi extra
 ## resolves to (pyarrow 26 needs NumPy 2 without saying so, hence its pin)

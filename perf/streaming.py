@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         ours().run(data[:1000])  # compile outside the timing
         t_ours, a_ours = _best(lambda: ours().run(data), args.repeats)
         as_list = data.tolist()
-        t_theirs, a_theirs = _best(lambda: _river_loop(theirs, as_list), 1)
+        t_theirs, a_theirs = _best(lambda: _river_loop(theirs, as_list), args.repeats)
         same = np.array_equal(a_ours.indices, np.asarray(a_theirs, dtype=np.int64))
         ok &= same
         print(f"{name:12s} {n:9d} {len(a_ours):7d} {n / t_ours:17.3g} {n / t_theirs:16.3g} "

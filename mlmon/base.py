@@ -23,43 +23,9 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from mlmon._validation import check_signal, validate_params
+from mlmon.runtime._inputs import DriftResult
 
 __all__ = ["Alarms", "BaseDetector", "DriftResult", "restore_state", "same_state"]
-
-
-@dataclass(frozen=True, slots=True)
-class DriftResult:
-    """What a detector says after one ``update``.
-
-    Attributes
-    ----------
-    drift
-        Whether the detector signals drift at this update.
-    statistic
-        The value compared with ``threshold`` (NaN while the detector takes no decision,
-        e.g. during burn-in or between windows).
-    threshold
-        The alarm level the statistic is compared with. For tests decided on a p-value it is
-        the significance level ``alpha`` and the comparison is ``pvalue < threshold``.
-    pvalue
-        The p-value of the test behind the decision, where the method has one.
-    warning
-        Whether the detector is in its warning zone (methods that have one).
-    n_seen
-        Samples seen since the detector was last reset.
-
-    Examples
-    --------
-    >>> DriftResult(drift=False, statistic=0.3, threshold=5.0, n_seen=10).drift
-    False
-    """
-
-    drift: bool
-    statistic: float
-    threshold: float
-    pvalue: float | None = None
-    warning: bool = False
-    n_seen: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -527,7 +527,7 @@ def test_bad_values_for_update(ph_config, x, exc, fragment):
     (np.zeros((3, 2)), ValueError, "must be 1-D"),
     ([], ValueError, "at least 1 samples"),
     ([0.0, np.inf], ValueError, "1 NaN or infinite value"),
-    (["a", "b"], TypeError, "must be real numbers"),
+    (["a", "b"], TypeError, "must be numeric"),
 ])
 def test_bad_signals_for_run(ph_config, signal, exc, fragment):
     with pytest.raises(exc, match=fragment):

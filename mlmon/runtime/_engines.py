@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mlmon.runtime._kernels import DRIFT, WARNING, Engine
+from mlmon.runtime._inputs import DriftResult, check_signal
 
 __all__ = ["ENGINES", "EngineSpec", "RuntimeDetector", "RuntimeResult", "artefact_schema"]
 
@@ -206,67 +207,8 @@ if importlib.util.find_spec("mlmon.runtime._windowed") is not None:  # windowed 
 # --- the production object -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeResult:
-    """What a :class:`RuntimeDetector` says after one ``update``; mirrors ``DriftResult``.
-
-    Attributes
-    ----------
-    drift
-        Whether the detector signals drift at this update.
-    statistic
-        The value compared with ``threshold`` (NaN while no decision is taken).
-    threshold
-        The alarm level (the significance level for tests decided on a p-value).
-    pvalue
-        The p-value behind the decision, where the method has one.
-    warning
-        Whether the detector is in its warning zone.
-    n_seen
-        Samples seen since the last reset.
-
-    Examples
-    --------
-    >>> RuntimeResult(drift=True, statistic=6.1, threshold=5.0, n_seen=40).drift
-    True
-    """
-
-    drift: bool
-    statistic: float
-    threshold: float
-    pvalue: float | None = None
-    warning: bool = False
-    n_seen: int = 0
-
-
-def _check_signal(x: Any, *, binary: bool, name: str = "signal") -> np.ndarray:
-    """``x`` as a 1-D float64 array, or an error naming the problem (numpy-only)."""
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be an array of numbers, got a {type(x).__name__}.")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of numbers: {exc}") from exc
-    if arr.dtype == object or arr.dtype.kind in "USVMmc":
-        raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}; convert it first.")
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}.")
-    if arr.shape[0] < 1:
-        raise ValueError(f"{name} needs at least 1 samples, got 0.")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        n_bad, first = int(bad.sum()), int(np.flatnonzero(bad)[0])
-        plural = "value" if n_bad == 1 else "values"
-        raise ValueError(f"{name} contains {n_bad} NaN or infinite {plural} (first at index "
-                         f"{first}); drop or impute them before monitoring.")
-    if binary and not np.all((arr == 0.0) | (arr == 1.0)):
-        first = int(np.flatnonzero((arr != 0.0) & (arr != 1.0))[0])
-        raise ValueError(f"{name} must hold only 0 and 1 (an error stream), got {arr[first]!r} at "
-                         f"index {first}; pass a model's errors (y_pred != y_true) as 0/1.")
-    return arr
+#: What a :class:`RuntimeDetector` says after one ``update``: the research side's own type.
+RuntimeResult = DriftResult
 
 
 class RuntimeDetector:
@@ -372,7 +314,7 @@ class RuntimeDetector:
         """
         if np.ndim(x) == 0:
             return self._step(self._value(x))
-        batch = _check_signal(x, binary=self._spec.signal_kind == "binary", name="x")
+        batch = check_signal(x, binary=self._spec.signal_kind == "binary", name="x")
         first = last = None
         for value in batch.tolist():
             last = self._step(value)
@@ -388,7 +330,7 @@ class RuntimeDetector:
 
         Same alarms, and same final state, as a loop of :meth:`update`.
         """
-        x = _check_signal(signal, binary=self._spec.signal_kind == "binary")
+        x = check_signal(signal, binary=self._spec.signal_kind == "binary")
         alarms, _ = self._engine.run(x, self._reset_on_drift)
         return np.asarray(alarms, dtype=np.int64)
 
@@ -397,7 +339,7 @@ class RuntimeDetector:
 
         Leaves the detector's state unchanged; NaN where no decision is taken.
         """
-        x = _check_signal(signal, binary=self._spec.signal_kind == "binary")
+        x = check_signal(signal, binary=self._spec.signal_kind == "binary")
         return np.asarray(self._engine.trace(x), dtype=np.float64)
 
     def __repr__(self) -> str:

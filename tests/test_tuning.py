@@ -8,13 +8,14 @@ import warnings
 from typing import Annotated, Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from annotated_types import Ge, Gt
 from scipy import stats
 
 from mlmon._validation import check_signal
 from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import CUSUM, DDM, KS, PageHinkley
+from mlmon.detectors import CUSUM, DDM, KS, PageHinkley, River
 from mlmon.scenarios import Bootstrap, ErrorRateShift, MeanShift, Stationary
 from mlmon.tuning import Calibration, OperatingCurve, calibrate, operating_curve
 from mlmon.tuning import _simulate as S
@@ -461,3 +462,22 @@ def test_operating_curve_for_a_p_value_detector_runs_from_sensitive_to_strict():
 def test_operating_curve_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         operating_curve(PageHinkley(), n_runs=5, run_length=1000, **kwargs)
+
+
+def test_simulated_curve_equals_the_one_pass_curve():
+    # the same null and drift streams, run threshold by threshold: the same numbers exactly
+    kwargs = dict(null=Stationary(), drift=DRIFT, thresholds=[20.0, 40.0, 80.0], n_runs=30, run_length=4000, seed=3)
+    fast = operating_curve(PageHinkley(), method="trace", **kwargs).to_frame()
+    slow = operating_curve(PageHinkley(), method="simulation", **kwargs).to_frame()
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_detectors_without_trace_get_a_simulated_curve():
+    curve = operating_curve(River("ADWIN", delta=0.2), null=Stationary(), drift=DRIFT, thresholds=5, n_runs=20,
+                            run_length=4000, seed=0)
+    frame = curve.to_frame()
+    assert len(frame) == 5 and curve.param == "delta"
+    assert frame["threshold"].is_monotonic_decreasing  # most sensitive (largest delta) first
+    assert frame["arl"].iloc[0] < frame["arl"].iloc[-1]
+    with pytest.raises(TypeError, match="no trace"):
+        operating_curve(River("ADWIN"), null=Stationary(), drift=DRIFT, method="trace", n_runs=5)

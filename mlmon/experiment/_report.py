@@ -91,14 +91,8 @@ def write_report(out: Path, spec, scenarios, detectors, result, summary, cal_fra
         if not these:
             continue
         chosen = {d: calibrations[(d, null_of[sname])].value for d in these}
-        points = {}
-        for d in detectors:
-            cal = calibrations.get((d, null_of[sname]))
-            row = summary[(summary["detector"] == d) & (summary["scenario"] == sname)]
-            if d not in these and cal is not None and len(row) and budget.arl is not None:
-                points[d] = (cal.estimate, float(row["mean_delay"].iloc[0]))
         fig, ax = plt.subplots(figsize=(7, 4.6))
-        plot_operating_curves(these, budget=budget.arl, chosen=chosen, points=points, ax=ax)
+        plot_operating_curves(these, budget=budget.arl, chosen=chosen, ax=ax)
         ax.set_title(f"{sname}: false alarms against delay (star: calibrated threshold)", fontsize=10)
         path = fig_dir / f"operating_curves_{sname}.png"
         fig.tight_layout()

@@ -237,11 +237,14 @@ def run_experiment(
             continue
         null, scen = nulls[null_of[sname]][0], _Memo(scen)
         for dname, det in detectors.items():
-            if (dname, null_of[sname]) not in calibrations or not tuning.has_trace(det):
-                continue  # no threshold-free trace: the report shows its calibrated point only
+            cal = calibrations.get((dname, null_of[sname]))
+            if cal is None:
+                continue
+            # around the calibrated value; a detector without trace is simulated per threshold,
+            # on as many runs as its calibration used
             curves[(dname, sname)] = tuning.operating_curve(
-                det, null=null, drift=scen, thresholds=spec.report.curve_points,
-                n_runs=min(budget.n_runs, 100), run_length=budget.run_length, seed=curve_seed,
+                cal.detector, null=null, drift=scen, thresholds=spec.report.curve_points,
+                n_runs=min(cal.n_runs, 100), run_length=budget.run_length, seed=curve_seed,
                 tolerance=spec.tolerance,
             )
     timings["curves_s"] = time.perf_counter() - t0

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from mlmon.benchmark._records import jsonable
-from mlmon.benchmark.metrics import _check_confidence, _check_tolerance, detection_windows
+from mlmon.benchmark.metrics import _check_confidence, _check_tolerance, average_run_length, detection_windows
 from mlmon.tuning import _simulate as S
-from mlmon.tuning._solvers import arl_states
+from mlmon.tuning._solvers import _Transform, arl_states, first_alarm
 
 __all__ = ["OperatingCurve", "OperatingPoint", "operating_curve"]
 
@@ -240,14 +240,19 @@ def operating_curve(
     seed: int | np.random.SeedSequence | None = 0,
     tolerance: int | None = None,
     confidence: float = 0.95,
+    method: str = "auto",
     n_jobs: int = 1,
     progress: bool = False,
 ) -> OperatingCurve:
     """False-alarm cost (ARL) against detection delay for a range of thresholds, from one pass.
 
-    Each null run and each drift run is simulated and traced once (the detector needs
-    ``trace``); every threshold's first alarms follow from the running maximum (minimum
-    for ``threshold_direction == "below"``) of the traces, as in :func:`calibrate`.
+    Each null run and each drift run is simulated and traced once; every threshold's first
+    alarms follow from the running maximum (minimum for ``threshold_direction == "below"``)
+    of the traces, as in :func:`calibrate`. A detector without ``trace`` (a peer library's,
+    through an adapter) is instead run on the same null and drift streams once per
+    threshold, each run stopped at its first alarm: same definitions, a cost that grows with
+    the number of thresholds (the default grid is then ``min(thresholds, 9)`` values spread
+    on a log or logit scale around the detector's own value).
 
     On the drift runs the change is the stream's first drift, at ``start``. A run whose first
     alarm comes before ``start`` counts as a false alarm before the change. For the other
@@ -282,8 +287,12 @@ def operating_curve(
         Detection tolerance in samples (default: see :mod:`mlmon.benchmark.metrics`).
     confidence
         Coverage of the ARL intervals.
+    method
+        ``"trace"`` (one pass), ``"simulation"`` (one run per threshold; same answer, slower)
+        or ``"auto"``: trace when the detector has one.
     n_jobs, progress
-        Parallel workers over runs (results do not depend on it); progress bar.
+        Parallel workers over runs for the trace method (results do not depend on it);
+        progress bar.
 
     Returns
     -------
@@ -310,11 +319,11 @@ def operating_curve(
     n_jobs = S.check_n_jobs(n_jobs)
     from mlmon.tuning._calibrate import has_trace
 
-    if not has_trace(detector):
-        raise TypeError(
-            f"operating_curve needs the detector's trace(), which {type(detector).__name__} does not provide; "
-            "calibrate() handles such detectors by bisection, one budget at a time."
-        )
+    if method not in ("auto", "trace", "simulation"):
+        raise ValueError(f"method must be 'auto', 'trace' or 'simulation', got {method!r}.")
+    if method == "trace" and not has_trace(detector):
+        raise TypeError(f"{type(detector).__name__} has no trace(); use method='simulation' (or 'auto').")
+    traced = has_trace(detector) and method != "simulation"
     if not callable(getattr(drift, "generate", None)):
         raise TypeError(f"drift must be a Scenario with a change, got {type(drift).__name__}.")
     if getattr(drift, "is_stationary", False):
@@ -327,6 +336,9 @@ def operating_curve(
     drift_seeds = [np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + (0,), pool_size=ss.pool_size)
                    for ss in null_seeds]
     seed_info = {**seed_info, "drift_scheme": "drift run i uses the first child of null run i's SeedSequence"}
+    if not traced:
+        return _curve_by_simulation(detector, info, spec, drift, thresholds, null_seeds, drift_seeds, tolerance,
+                                    confidence, seed_info, t0)
 
     try:
         null_runs = S.simulate(detector, spec.scenario, null_seeds, direction=info.direction, n_jobs=n_jobs,
@@ -385,4 +397,68 @@ def operating_curve(
         null_params=spec.params, fingerprint=spec.fingerprint, drift=getattr(drift, "name", type(drift).__name__),
         drift_params=jsonable(drift.params()) if callable(getattr(drift, "params", None)) else {},
         seed=seed_info, elapsed=time.perf_counter() - t0,
+    )
+
+
+#: Largest default grid when the curve is simulated threshold by threshold.
+MAX_SIMULATED_POINTS = 9
+
+
+def _curve_by_simulation(detector: Any, info: Any, spec: Any, drift: Any, thresholds: Any,
+                         null_seeds: list, drift_seeds: list, tolerance: int | None, confidence: float,
+                         seed_info: dict[str, Any], t0: float) -> OperatingCurve:
+    """Operating curve of a detector without ``trace``: one simulation per threshold, on
+    common null and drift streams (generated once), each run stopped at its first alarm."""
+    if isinstance(thresholds, numbers.Integral) and not isinstance(thresholds, bool):
+        n = S.check_positive_int(thresholds, "thresholds", minimum=2)
+        tr = _Transform(info)
+        x0 = tr.to_x(info.value)
+        values = np.array([tr.to_v(x) for x in np.linspace(x0 - 4.0, x0 + 4.0, min(n, MAX_SIMULATED_POINTS))])
+    else:
+        values = np.asarray(thresholds, dtype=np.float64) if not isinstance(thresholds, (str, bytes)) else None
+        if values is None or values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+            raise ValueError("thresholds must be a number of thresholds (>= 2) or a non-empty 1-D array of "
+                             f"finite values of {info.param}.")
+    values = np.unique(values)
+    if info.direction == "below":  # most sensitive first: larger alpha or delta alarms sooner
+        values = values[::-1]
+    null_streams = [spec.scenario.generate(seed=ss) for ss in null_seeds]
+    drift_streams = [drift.generate(seed=ss) for ss in drift_seeds]
+    if not all(st.drifts for st in drift_streams):
+        raise ValueError(f"drift: {getattr(drift, 'name', drift)!r} generated a stream without drift.")
+    windows = np.array([detection_windows(drifts=st.drifts, tolerance=tolerance)[0] for st in drift_streams])
+    start, stop = windows[:, 0], windows[:, 1]
+    cols: dict[str, list[float]] = {k: [] for k in ("arl", "low", "high", "events", "early", "rate",
+                                                    "n_detected", "mean", "median")}
+    for v in values:
+        det = S.with_param(detector, info.param, float(v))
+        firsts = np.array([first_alarm(det, st.signal) for st in null_streams])
+        lengths = np.where(firsts >= 0, firsts + 1, [st.n_samples for st in null_streams])
+        est = average_run_length(lengths=lengths, censored=firsts < 0, confidence=confidence)
+        first = np.array([first_alarm(det, st.signal) for st in drift_streams])
+        early = (first >= 0) & (first < start)
+        detected = (first >= start) & (first < stop)
+        delays = (first - start)[detected].astype(np.float64)
+        clean = int((~early).sum())
+        for key, val in (("arl", est.estimate), ("low", est.ci_low), ("high", est.ci_high),
+                         ("events", est.n_events), ("early", early.mean()),
+                         ("rate", detected.sum() / clean if clean else math.nan),
+                         ("n_detected", detected.sum()),
+                         ("mean", delays.mean() if delays.size else math.nan),
+                         ("median", float(np.median(delays)) if delays.size else math.nan)):
+            cols[key].append(float(val))
+    arl = np.array(cols["arl"])
+    return OperatingCurve(
+        detector_class=type(detector).__name__, param=info.param, thresholds=values.astype(np.float64),
+        arl=arl, arl_ci_low=np.array(cols["low"]), arl_ci_high=np.array(cols["high"]),
+        n_alarms=np.array(cols["events"], dtype=np.int64),
+        false_alarms_per_10k=np.where(np.isfinite(arl), 10_000 / arl, 0.0),
+        p_false_alarm_before_change=np.array(cols["early"]), detection_rate=np.array(cols["rate"]),
+        n_detected=np.array(cols["n_detected"], dtype=np.int64), mean_delay=np.array(cols["mean"]),
+        median_delay=np.array(cols["median"]), confidence=confidence, n_runs=len(null_seeds),
+        run_length=spec.run_length, drift_run_length=int(max(st.n_samples for st in drift_streams)),
+        tolerance=tolerance, null=spec.name, null_params=spec.params, fingerprint=spec.fingerprint,
+        drift=getattr(drift, "name", type(drift).__name__),
+        drift_params=jsonable(drift.params()) if callable(getattr(drift, "params", None)) else {},
+        seed={**seed_info, "method": "simulation per threshold"}, elapsed=time.perf_counter() - t0,
     )

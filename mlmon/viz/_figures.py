@@ -119,7 +119,6 @@ def plot_operating_curves(
     *,
     budget: float | None = None,
     chosen: Mapping[str, float] | None = None,
-    points: Mapping[str, tuple[float, float]] | None = None,
     ax: Any = None,
 ) -> Any:
     """False-alarm cost against detection delay, one line per detector.
@@ -136,9 +135,6 @@ def plot_operating_curves(
         Target ARL the detectors were calibrated to.
     chosen
         Label -> calibrated threshold, marked on its curve (nearest grid point).
-    points
-        Label -> (ARL, mean delay) of detectors without a curve (e.g. calibrated by
-        bisection), drawn as single stars.
     ax
         Axes to draw on; a new figure when None.
 
@@ -168,9 +164,6 @@ def plot_operating_curves(
             th = np.asarray(curve.thresholds, dtype=float)
             j = int(np.nanargmin(np.where(ok, np.abs(th - chosen[label]), np.inf)))
             ax.plot(arl[j], delay[j], marker="*", ms=13, color=color, mec="k", mew=0.6, ls="none")
-    for j, (label, (arl_pt, delay_pt)) in enumerate((points or {}).items()):
-        ax.plot(arl_pt, delay_pt, marker="*", ms=13, ls="none", color=f"C{(len(curves) + j) % 10}",
-                mec="k", mew=0.6, label=f"{label} (calibrated point)")
     if budget is not None:
         ax.axvline(budget, color="0.2", ls="--", lw=1, label=f"budget (ARL {budget:,.0f})")
     ax.set_xscale("log")

@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "benchmark",
     "detectors",
+    "experiment",
     "export",
     "runtime",
     "scenarios",

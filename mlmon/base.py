@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from mlmon._validation import check_signal, validate_params
-from mlmon.runtime._inputs import DriftResult
+from mlmon.runtime._inputs import DriftResult, update_batch
 
 __all__ = ["Alarms", "BaseDetector", "DriftResult", "restore_state", "same_state"]
 
@@ -183,38 +183,8 @@ class BaseDetector:
         For a batch, the result is that of the first value that raised drift, with
         ``n_seen`` counting the whole batch, or that of the last value when none did.
         """
-        if np.ndim(x) == 0:
-            value = self._check_value(x)
-            return self._update_one(value)
-        batch = check_signal(x, name="x", binary=self.signal_kind == "binary")
-        result = None
-        first_drift = None
-        for value in batch.tolist():
-            result = self._update_one(value)
-            if result.drift and first_drift is None:
-                first_drift = result
-        if result is None:
-            raise ValueError("update() got an empty batch; pass at least one value.")
-        if first_drift is not None:
-            return DriftResult(first_drift.drift, first_drift.statistic, first_drift.threshold,
-                               first_drift.pvalue, first_drift.warning, result.n_seen)
-        return result
-
-    def _check_value(self, x: Any) -> float:
-        if isinstance(x, (bool, np.bool_)):
-            x = float(x)
-        try:
-            value = float(x)
-        except (TypeError, ValueError):
-            raise TypeError(f"x must be a number, got {x!r} ({type(x).__name__}).") from None
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"x must be finite, got {value}; drop or impute missing values first.")
-        if self.signal_kind == "binary" and value not in (0.0, 1.0):
-            raise ValueError(
-                f"{type(self).__name__} monitors a 0/1 error stream; got x={x!r}. "
-                "Pass the model's errors (y_pred != y_true) as 0/1."
-            )
-        return value
+        return update_batch(self._update_one, x, owner=type(self).__name__,
+                            binary=self.signal_kind == "binary")
 
     def _update_one(self, x: float) -> DriftResult:
         raise NotImplementedError

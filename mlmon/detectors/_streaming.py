@@ -10,7 +10,6 @@ the last p-value in ``pvalue_``. This module turns those answers into
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,8 @@ import numpy as np
 from mlmon._validation import check_signal
 from mlmon.base import Alarms, BaseDetector, DriftResult
 from mlmon.detectors._compiled import loops
-from mlmon.runtime._kernels import DRIFT, WARNING, Engine
+from mlmon.runtime._inputs import step_result
+from mlmon.runtime._kernels import Engine
 
 
 def make_engine(det: BaseDetector, kernel: str, fitted: dict[str, Any]) -> Engine:
@@ -27,16 +27,8 @@ def make_engine(det: BaseDetector, kernel: str, fitted: dict[str, Any]) -> Engin
 
 
 def update_one(det: BaseDetector, x: float) -> DriftResult:
-    flag, stat, n_seen = det.engine_.update_one(x, det.reset_on_drift)
-    pvalue = getattr(det.engine_, "pvalue_", None)
-    return DriftResult(
-        drift=flag == DRIFT,
-        statistic=float(stat),
-        threshold=float(getattr(det, det.threshold_param)),
-        pvalue=None if pvalue is None or math.isnan(stat) else float(pvalue),
-        warning=flag == WARNING,
-        n_seen=int(n_seen),
-    )
+    return step_result(det.engine_, x, reset_on_drift=det.reset_on_drift,
+                       threshold=getattr(det, det.threshold_param))
 
 
 def run(det: BaseDetector, signal: Any) -> Alarms:

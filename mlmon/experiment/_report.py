@@ -82,7 +82,6 @@ def write_report(out: Path, spec, scenarios, detectors, result, summary, cal_fra
     fig_dir.mkdir(exist_ok=True)
     figures: list[Path] = []
     budget = spec.budget
-    target = budget.arl if budget.arl is not None else budget.window_fpr
 
     # operating curves, one figure per scenario with drift
     curve_figs = []

@@ -10,14 +10,13 @@ runtime that consumes the state is also what declares it.
 from __future__ import annotations
 
 import importlib.util
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from mlmon.runtime._kernels import DRIFT, WARNING, Engine
-from mlmon.runtime._inputs import DriftResult, check_signal
+from mlmon.runtime._kernels import Engine
+from mlmon.runtime._inputs import DriftResult, check_signal, step_result, update_batch
 
 __all__ = ["ENGINES", "EngineSpec", "RuntimeDetector", "RuntimeResult", "artefact_schema"]
 
@@ -283,28 +282,8 @@ class RuntimeDetector:
         self._engine.reset()
         return self
 
-    def _value(self, x: Any) -> float:
-        if isinstance(x, (bool, np.bool_)):
-            x = float(x)
-        try:
-            value = float(x)
-        except (TypeError, ValueError):
-            raise TypeError(f"x must be a number, got {x!r} ({type(x).__name__}).") from None
-        if not math.isfinite(value):
-            raise ValueError(f"x must be finite, got {value}; drop or impute missing values first.")
-        if self._spec.signal_kind == "binary" and value not in (0.0, 1.0):
-            raise ValueError(f"{self.kind} monitors a 0/1 error stream; got x={x!r}. Pass the "
-                             "model's errors (y_pred != y_true) as 0/1.")
-        return value
-
     def _step(self, value: float) -> RuntimeResult:
-        flag, stat, n_seen = self._engine.update_one(value, self._reset_on_drift)
-        pvalue = getattr(self._engine, "pvalue_", None)
-        if stat != stat:  # no test at this update, so no p-value either
-            pvalue = None
-        return RuntimeResult(drift=flag == DRIFT, statistic=float(stat), threshold=self._threshold,
-                             pvalue=None if pvalue is None else float(pvalue),
-                             warning=flag == WARNING, n_seen=int(n_seen))
+        return step_result(self._engine, value, reset_on_drift=self._reset_on_drift, threshold=self._threshold)
 
     def update(self, x: Any) -> RuntimeResult:
         """Take one value, or a batch processed in order.
@@ -312,18 +291,7 @@ class RuntimeDetector:
         For a batch, the result is that of the first value that raised drift (with
         ``n_seen`` counting the whole batch), or that of the last value when none did.
         """
-        if np.ndim(x) == 0:
-            return self._step(self._value(x))
-        batch = check_signal(x, binary=self._spec.signal_kind == "binary", name="x")
-        first = last = None
-        for value in batch.tolist():
-            last = self._step(value)
-            if last.drift and first is None:
-                first = last
-        if first is None:
-            return last
-        return RuntimeResult(first.drift, first.statistic, first.threshold, first.pvalue,
-                             first.warning, last.n_seen)
+        return update_batch(self._step, x, owner=self.kind, binary=self._spec.signal_kind == "binary")
 
     def run(self, signal: Any) -> np.ndarray:
         """Process a whole signal; return the alarm positions (int64, 0-based, within ``signal``).

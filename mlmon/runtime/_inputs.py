@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+import math
+from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["DriftResult", "check_signal"]
+__all__ = ["DriftResult", "check_signal", "check_value", "step_result", "update_batch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +119,82 @@ def check_signal(
         )
     return arr
 
+
+
+def check_value(x: Any, *, owner: str, binary: bool) -> float:
+    """One value for ``update``, as a float, or an error naming the problem.
+
+    Examples
+    --------
+    >>> check_value(True, owner="DDM", binary=True)
+    1.0
+    >>> try:
+    ...     check_value(float("nan"), owner="CUSUM", binary=False)
+    ... except ValueError as err:
+    ...     print(err)
+    x must be finite, got nan; drop or impute missing values first.
+    """
+    if isinstance(x, (bool, np.bool_)):
+        x = float(x)
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"x must be a number, got {x!r} ({type(x).__name__}).") from None
+    if not math.isfinite(value):
+        raise ValueError(f"x must be finite, got {value}; drop or impute missing values first.")
+    if binary and value not in (0.0, 1.0):
+        raise ValueError(f"{owner} monitors a 0/1 error stream; got x={x!r}. "
+                         "Pass the model's errors (y_pred != y_true) as 0/1.")
+    return value
+
+
+def update_batch(step: Callable[[float], DriftResult], x: Any, *, owner: str, binary: bool) -> DriftResult:
+    """``update`` for one value or a batch: a batch is processed in order, and its result is
+    that of the first value that raised drift (with ``n_seen`` counting the whole batch), or
+    that of the last value when none did.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> def step(v):
+    ...     seen.append(v)
+    ...     return DriftResult(drift=v > 5, statistic=v, threshold=5.0, n_seen=len(seen))
+    >>> r = update_batch(step, [1.0, 7.0, 2.0], owner="demo", binary=False)
+    >>> r.statistic, r.n_seen
+    (7.0, 3)
+    """
+    if np.ndim(x) == 0:
+        return step(check_value(x, owner=owner, binary=binary))
+    batch = check_signal(x, name="x", binary=binary)
+    first = last = None
+    for value in batch.tolist():
+        last = step(value)
+        if last.drift and first is None:
+            first = last
+    if first is None:
+        return last
+    return DriftResult(first.drift, first.statistic, first.threshold, first.pvalue, first.warning, last.n_seen)
+
+
+def step_result(engine: Any, x: float, *, reset_on_drift: bool, threshold: float) -> DriftResult:
+    """Step an engine once and say what it found: the one translation from an engine's
+    ``(flag, statistic, n_seen)`` (and ``pvalue_`` where it has one) to a :class:`DriftResult`.
+
+    Examples
+    --------
+    >>> from mlmon.runtime._kernels import Engine
+    >>> eng = Engine("cusum", {"threshold": 4.0, "allowance": 0.5, "min_samples": 2,
+    ...                        "alternative": "two-sided"}, {"mean": 0.0, "std": 1.0})
+    >>> step_result(eng, 5.0, reset_on_drift=True, threshold=4.0).drift
+    True
+    """
+    flag, stat, n_seen = engine.update_one(x, reset_on_drift)
+    pvalue = getattr(engine, "pvalue_", None)
+    return DriftResult(
+        drift=flag == 2,
+        statistic=float(stat),
+        threshold=float(threshold),
+        pvalue=None if pvalue is None or math.isnan(stat) else float(pvalue),  # no test, no p-value
+        warning=flag == 1,
+        n_seen=int(n_seen),
+    )

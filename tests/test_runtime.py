@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mlmon import export, runtime
-from mlmon.detectors import CUSUM, DDM, KS, PSI, REGISTRY, PageHinkley
+from mlmon.detectors import CUSUM, DDM, EWMA, KS, PSI, REGISTRY, PageHinkley, Shewhart
 from mlmon.runtime import ConfigError, RuntimeDetector, RuntimeResult
 from mlmon.runtime._engines import ENGINES
 from mlmon.runtime._schema import shipped_schema
@@ -53,6 +53,10 @@ CASES = [
                                             reset_on_drift=False).fit(_ref(2, 300))),
     ("cusum-burn-in", lambda: CUSUM(threshold=4.0, min_samples=20)),
     ("cusum-given-less", lambda: CUSUM(threshold=6.0, mean=0.0, std=1.0, alternative="less")),
+    ("ewma-fitted", lambda: EWMA(threshold=3.0, smoothing=0.1).fit(_ref())),
+    ("ewma-burn-in-greater", lambda: EWMA(threshold=2.5, min_samples=40, alternative="greater")),
+    ("shewhart-given-no-reset", lambda: Shewhart(threshold=2.5, mean=0.0, std=1.0, reset_on_drift=False)),
+    ("shewhart-burn-in", lambda: Shewhart(min_samples=25)),
     ("ddm", lambda: DDM()),
     ("ddm-no-reset", lambda: DDM(threshold=2.5, warning_threshold=1.5, min_samples=50,
                                  reset_on_drift=False)),
@@ -387,7 +391,7 @@ def test_integral_float_for_an_integer_is_accepted_as_an_integer(ph_config):
 
 def test_unknown_kind_lists_the_known_ones(ph_config):
     msg = _error(_edit(ph_config, lambda d: d.update(kind="ADWIN")))
-    assert "kind 'ADWIN'" in msg and "CUSUM, DDM, KS, PSI, PageHinkley" in msg
+    assert "kind 'ADWIN'" in msg and "CUSUM, DDM, EWMA, KS, PSI, PageHinkley, Shewhart" in msg
 
 
 def test_params_of_another_kind_are_reported_against_the_named_kind(ph_config):

@@ -9,10 +9,11 @@ True
 
 from mlmon.detectors._registry import REGISTRY, get, make, register
 from mlmon.detectors._page_hinkley import PageHinkley
-from mlmon.detectors._cusum import CUSUM
+from mlmon.detectors._charts import CUSUM, EWMA, Shewhart
 from mlmon.detectors._ddm import DDM
 from mlmon.detectors._ks import KS
 from mlmon.detectors._psi import PSI
 from mlmon.detectors._river import River
 
-__all__ = ["CUSUM", "DDM", "KS", "PSI", "PageHinkley", "REGISTRY", "River", "get", "make", "register"]
+__all__ = ["CUSUM", "DDM", "EWMA", "KS", "PSI", "PageHinkley", "REGISTRY", "River", "Shewhart",
+           "get", "make", "register"]

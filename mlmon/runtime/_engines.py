@@ -111,7 +111,7 @@ def _kernel(name: str) -> Callable[[dict[str, Any], dict[str, Any]], Engine]:
     return build
 
 
-def _check_cusum(params: dict[str, Any], state: dict[str, Any]) -> str | None:
+def _check_mean_std(params: dict[str, Any], state: dict[str, Any]) -> str | None:
     if (params["mean"] is None) != (params["std"] is None):
         return ("params: give both 'mean' and 'std' as numbers, or both as null (then the "
                 "in-control values come from 'state' or from a burn-in)")
@@ -130,6 +130,17 @@ def _check_ddm(params: dict[str, Any], state: dict[str, Any]) -> str | None:
     return None
 
 
+# CUSUM, EWMA and Shewhart: the chart's in-control values
+_MEAN_STD_STATE: dict[str, Any] = {
+    "type": "object",
+    "description": ("In-control mean and standard deviation (from the parameters or from "
+                    "fit()); absent when they are estimated from a burn-in."),
+    "additionalProperties": False,
+    "properties": {"mean": {"type": "number"},
+                   "std": {"type": "number", "exclusiveMinimum": 0}},
+    "dependentRequired": {"mean": ["std"], "std": ["mean"]},
+}
+
 ENGINES: dict[str, EngineSpec] = {
     "PageHinkley": EngineSpec(
         build=_kernel("page_hinkley"), signal_kind="real", threshold_param="threshold",
@@ -137,16 +148,16 @@ ENGINES: dict[str, EngineSpec] = {
     ),
     "CUSUM": EngineSpec(
         build=_kernel("cusum"), signal_kind="real", threshold_param="threshold",
-        state={
-            "type": "object",
-            "description": ("In-control mean and standard deviation (from the parameters or from "
-                            "fit()); absent when they are estimated from a burn-in."),
-            "additionalProperties": False,
-            "properties": {"mean": {"type": "number"},
-                           "std": {"type": "number", "exclusiveMinimum": 0}},
-            "dependentRequired": {"mean": ["std"], "std": ["mean"]},
-        },
-        check=_check_cusum,
+        state=_MEAN_STD_STATE,
+        check=_check_mean_std,
+    ),
+    "EWMA": EngineSpec(
+        build=_kernel("ewma"), signal_kind="real", threshold_param="threshold",
+        state=_MEAN_STD_STATE, check=_check_mean_std,
+    ),
+    "Shewhart": EngineSpec(
+        build=_kernel("shewhart"), signal_kind="real", threshold_param="threshold",
+        state=_MEAN_STD_STATE, check=_check_mean_std,
     ),
     "DDM": EngineSpec(
         build=_kernel("ddm"), signal_kind="binary", threshold_param="threshold",

@@ -68,13 +68,19 @@ def page_hinkley_state(fitted: dict[str, Any]) -> tuple[float, ...]:
     return (0.0, 0.0, 0.0, 0.0, INF, -1.0)
 
 
-# --- two-sided CUSUM on standardised values --------------------------------------------
-# state: n, burn_mean, burn_m2, s_plus, s_minus, mean, std (NaN while burning in)
-# params: threshold, allowance, min_samples, alternative code
+# --- control charts on standardised values: CUSUM, EWMA, Shewhart -------------------------
+# One step for the three charts, so that the burn-in which estimates the in-control mean and
+# standard deviation exists once.
+# state: n, burn_mean, burn_m2, a, b, mean, std (mean and std NaN while burning in)
+#   CUSUM: a, b = upper and lower cumulative sums; EWMA: a = smoothed value, b = the variance
+#   fraction 1 - (1 - smoothing)^(2t) of the smoothed value; Shewhart: unused
+# params: threshold, allowance (CUSUM) or smoothing (EWMA), min_samples, alternative code,
+#   chart code (0 CUSUM, 1 EWMA, 2 Shewhart)
+CUSUM_CHART, EWMA_CHART, SHEWHART_CHART = 0.0, 1.0, 2.0
 
 
-def cusum_step(s, x, p):
-    n, burn_mean, burn_m2, up, down, mean, std = s
+def chart_step(s, x, p):
+    n, burn_mean, burn_m2, a, b, mean, std = s
     n = n + 1.0
     if std != std:  # NaN: mean and std still being estimated from the burn-in
         delta = x - burn_mean
@@ -84,14 +90,26 @@ def cusum_step(s, x, p):
             mean = burn_mean
             var = burn_m2 / (n - 1.0) if n > 1.0 else 0.0
             std = math.sqrt(var) if var > 0.0 else 1.0
-        return NOTHING, NAN, (n, burn_mean, burn_m2, up, down, mean, std)
+        return NOTHING, NAN, (n, burn_mean, burn_m2, a, b, mean, std)
     z = (x - mean) / std
-    up = up + z - p[1]
-    down = down - z - p[1]
-    if up < 0.0:
-        up = 0.0
-    if down < 0.0:
-        down = 0.0
+    if p[4] == CUSUM_CHART:
+        a = a + z - p[1]
+        b = b - z - p[1]
+        if a < 0.0:
+            a = 0.0
+        if b < 0.0:
+            b = 0.0
+        up = a
+        down = b
+    elif p[4] == EWMA_CHART:
+        keep = 1.0 - p[1]
+        a = p[1] * z + keep * a
+        b = 1.0 - (1.0 - b) * (keep * keep)
+        up = a / math.sqrt(p[1] / (2.0 - p[1]) * b)
+        down = -up
+    else:
+        up = z
+        down = -z
     if p[3] == 1.0:
         stat = up
     elif p[3] == 2.0:
@@ -99,15 +117,18 @@ def cusum_step(s, x, p):
     else:
         stat = up if up > down else down
     flag = DRIFT if stat > p[0] else NOTHING
-    return flag, stat, (n, burn_mean, burn_m2, up, down, mean, std)
+    return flag, stat, (n, burn_mean, burn_m2, a, b, mean, std)
 
 
-def cusum_params(p: dict[str, Any]) -> tuple[float, ...]:
-    return (float(p["threshold"]), float(p["allowance"]), float(p["min_samples"]),
-            float(ALTERNATIVES.index(p["alternative"])))
+def _chart_params(chart: float, slack: str | None) -> Callable[[dict[str, Any]], tuple[float, ...]]:
+    def params(p: dict[str, Any]) -> tuple[float, ...]:
+        return (float(p["threshold"]), float(p[slack]) if slack else 0.0, float(p["min_samples"]),
+                float(ALTERNATIVES.index(p["alternative"])), chart)
+
+    return params
 
 
-def cusum_state(fitted: dict[str, Any]) -> tuple[float, ...]:
+def chart_state(fitted: dict[str, Any]) -> tuple[float, ...]:
     mean, std = fitted.get("mean"), fitted.get("std")
     if mean is None or std is None:
         return (0.0, 0.0, 0.0, 0.0, 0.0, NAN, NAN)
@@ -201,7 +222,9 @@ class Kernel(NamedTuple):
 
 KERNELS: dict[str, Kernel] = {
     "page_hinkley": Kernel("page_hinkley", page_hinkley_step, page_hinkley_params, page_hinkley_state),
-    "cusum": Kernel("cusum", cusum_step, cusum_params, cusum_state),
+    "cusum": Kernel("cusum", chart_step, _chart_params(CUSUM_CHART, "allowance"), chart_state),
+    "ewma": Kernel("ewma", chart_step, _chart_params(EWMA_CHART, "smoothing"), chart_state),
+    "shewhart": Kernel("shewhart", chart_step, _chart_params(SHEWHART_CHART, None), chart_state),
     "ddm": Kernel("ddm", ddm_step, ddm_params, ddm_state),
 }
 

@@ -14,7 +14,7 @@ import time
 import numpy as np
 from river import drift
 
-from mlmon.detectors import DDM, PageHinkley
+from mlmon.detectors import DDM, EDDM, HDDM_A, HDDM_W, PageHinkley
 
 
 def _best(fn, repeats: int) -> tuple[float, object]:
@@ -24,6 +24,11 @@ def _best(fn, repeats: int) -> tuple[float, object]:
         out = fn()
         best = min(best, time.perf_counter() - t)
     return best, out
+
+
+def _river_class(*names: str):
+    """river >= 0.24 spells HDDM_A/HDDM_W as HDDMA/HDDMW."""
+    return next(getattr(drift.binary, n) for n in names if hasattr(drift.binary, n))
 
 
 def _river_loop(det_factory, x: list[float]) -> list[int]:
@@ -51,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     cases = [
         ("PageHinkley", x, lambda: PageHinkley(), lambda: drift.PageHinkley()),
         ("DDM", errors, lambda: DDM(), lambda: drift.binary.DDM()),
+        ("EDDM", errors, lambda: EDDM(), lambda: drift.binary.EDDM()),
+        ("HDDM_A", errors, lambda: HDDM_A(), lambda: _river_class("HDDMA", "HDDM_A")()),
+        ("HDDM_W", errors, lambda: HDDM_W(), lambda: _river_class("HDDMW", "HDDM_W")()),
     ]
     ok = True
     print(f"{'detector':12s} {'n':>9s} {'alarms':>7s} {'mlmon run() el/s':>17s} {'river loop el/s':>16s} {'ratio':>7s}")

@@ -40,6 +40,23 @@ _NATIVE: dict[str, tuple[str, dict[str, str], dict[str, dict[Any, Any]]]] = {
          "drift_threshold": "threshold"},
         {},
     ),
+    "EDDM": (
+        "EDDM",
+        {"warm_start": "min_samples", "alpha": "warning_threshold", "beta": "threshold"},
+        {},
+    ),
+    "HDDMA": (
+        "HDDM_A",
+        {"drift_confidence": "threshold", "warning_confidence": "warning_threshold",
+         "two_sided_test": "alternative"},
+        {"two_sided_test": {True: "two-sided", False: "greater"}},
+    ),
+    "HDDMW": (
+        "HDDM_W",
+        {"drift_confidence": "threshold", "warning_confidence": "warning_threshold",
+         "lambda_val": "smoothing", "two_sided_test": "alternative"},
+        {"two_sided_test": {True: "two-sided", False: "greater"}},
+    ),
 }
 
 

@@ -130,6 +130,13 @@ def _check_ddm(params: dict[str, Any], state: dict[str, Any]) -> str | None:
     return None
 
 
+def _check_eddm(params: dict[str, Any], state: dict[str, Any]) -> str | None:
+    if not params["warning_threshold"] >= params["threshold"]:
+        return (f"params.warning_threshold ({params['warning_threshold']}) must not be below "
+                f"params.threshold ({params['threshold']}); raise it or lower the threshold")
+    return None
+
+
 # CUSUM, EWMA and Shewhart: the chart's in-control values
 _MEAN_STD_STATE: dict[str, Any] = {
     "type": "object",
@@ -163,6 +170,19 @@ ENGINES: dict[str, EngineSpec] = {
         build=_kernel("ddm"), signal_kind="binary", threshold_param="threshold",
         state=_no_state("DDM learns nothing ahead of the stream."),
         check=_check_ddm,
+    ),
+    "EDDM": EngineSpec(
+        build=_kernel("eddm"), signal_kind="binary", threshold_param="threshold",
+        state=_no_state("EDDM learns nothing ahead of the stream."),
+        check=_check_eddm,
+    ),
+    "HDDM_A": EngineSpec(
+        build=_kernel("hddm_a"), signal_kind="binary", threshold_param="threshold",
+        state=_no_state("HDDM_A learns nothing ahead of the stream."),
+    ),
+    "HDDM_W": EngineSpec(
+        build=_kernel("hddm_w"), signal_kind="binary", threshold_param="threshold",
+        state=_no_state("HDDM_W learns nothing ahead of the stream."),
     ),
 }
 

@@ -8,8 +8,9 @@ a loop that only wants alarms lets the compiler drop its arithmetic.
 
 The same source serves two callers. :mod:`mlmon.runtime` runs the functions as plain Python;
 :mod:`mlmon.detectors` compiles the very same functions with numba for its fast ``run``
-(tuples of floats stay in registers there). Only ``+ - * /``, comparisons and ``sqrt`` are
-used, each expression in the same order in both, so alarms agree bit for bit.
+(tuples of floats stay in registers there). Only ``+ - * /``, comparisons, ``sqrt`` and, where
+the reference implementation uses them, ``**``, ``exp`` and ``log`` are used, each expression in
+the same order in both, so alarms agree bit for bit.
 """
 
 from __future__ import annotations
@@ -172,6 +173,189 @@ def ddm_state(fitted: dict[str, Any]) -> tuple[float, ...]:
     return (0.0, 0.0, NAN, NAN, INF)
 
 
+# --- EDDM (early drift detection method, Baena-Garcia et al. 2006) on a 0/1 error stream -
+# state: n, n_errors, last_error, mean_distance, m2_distance, p2s_max, in_warning
+# params: threshold, warning_threshold, min_samples, exponent of the square root (0.5)
+# The reference implementation (river) takes the standard deviation as ``var ** 0.5``, which
+# rounds differently from sqrt in about one case in a thousand; the exponent comes in through
+# the parameters so that compiled code calls the same pow instead of folding it into sqrt.
+# The warning persists between errors, as river's ``warning_detected`` does.
+
+
+def eddm_step(s, x, p):
+    n, n_err, last, mean, m2, p2s_max, warn = s
+    n = n + 1.0
+    stat = NAN
+    flag = NOTHING
+    if x == 1.0:
+        n_err = n_err + 1.0
+        dist = n - last
+        old = mean
+        mean += (1.0 / n_err) * (dist - mean)
+        m2 += (dist - old) * (dist - mean)
+        if n > p[2]:
+            var = m2 / (n_err - 1.0) if n_err > 1.0 else 0.0
+            p2s = mean + 2.0 * var ** p[3]
+            if p2s > p2s_max:
+                p2s_max = p2s
+            elif n_err > p[2]:
+                stat = p2s / p2s_max
+                if stat < p[0]:
+                    flag = DRIFT
+                elif stat < p[1]:
+                    warn = 1.0
+                else:
+                    warn = 0.0
+        last = n
+    if flag == NOTHING and warn == 1.0:
+        flag = WARNING
+    return flag, stat, (n, n_err, last, mean, m2, p2s_max, warn)
+
+
+def eddm_params(p: dict[str, Any]) -> tuple[float, ...]:
+    return (float(p["threshold"]), float(p["warning_threshold"]), float(p["min_samples"]), 0.5)
+
+
+def eddm_state(fitted: dict[str, Any]) -> tuple[float, ...]:
+    return (0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0)
+
+
+# --- HDDM_A (Hoeffding drift detection, moving-average test; Frias-Blanco et al. 2014) ----
+# state: n, mean, n_low, mean_low, n_high, mean_high: the whole-stream mean and the prefixes
+#   (cut points) whose mean plus (minus) its Hoeffding bound was lowest (highest)
+# params: threshold, warning_threshold, two-sided (1.0) or greater (0.0),
+#   log(1 / threshold), log(2 / threshold), log(2 / warning_threshold)
+# The logarithms are taken once when the parameters are built, as constants; the statistic is
+# the confidence at which the mean-increase (or decrease) test would just reject,
+# 2 exp(-2 d^2 / m), so that drift is signalled, up to rounding, when it is at most threshold.
+
+
+def hddm_a_step(s, x, p):
+    n, mean, n_lo, mean_lo, n_hi, mean_hi = s
+    n = n + 1.0
+    mean += (1.0 / n) * (x - mean)
+    if n_lo == 0.0:
+        n_lo = n
+        mean_lo = mean
+    if n_hi == 0.0:
+        n_hi = n
+        mean_hi = mean
+    eps_z = math.sqrt(1.0 / (2.0 * n) * p[3])
+    eps_x = math.sqrt(1.0 / (2.0 * n_lo) * p[3])
+    if mean_lo + eps_x >= mean + eps_z:
+        n_lo = n
+        mean_lo = mean
+    eps_x = math.sqrt(1.0 / (2.0 * n_hi) * p[3])
+    if mean_hi - eps_x <= mean - eps_z:
+        n_hi = n
+        mean_hi = mean
+    drift = False
+    warn = False
+    stat = NAN
+    if n_lo != n:
+        m = (n - n_lo) / n_lo * (1.0 / n)
+        d = mean - mean_lo
+        drift = d >= math.sqrt(m / 2.0 * p[4])
+        warn = (not drift) and d >= math.sqrt(m / 2.0 * p[5])
+        stat = 2.0 * math.exp(-2.0 * d * d / m) if d > 0.0 else INF
+    if p[2] == 1.0 and n_hi != n:
+        m = (n - n_hi) / n_hi * (1.0 / n)
+        d = mean_hi - mean
+        if d >= math.sqrt(m / 2.0 * p[4]):
+            drift = True
+        elif d >= math.sqrt(m / 2.0 * p[5]):
+            warn = True
+        down = 2.0 * math.exp(-2.0 * d * d / m) if d > 0.0 else INF
+        if not down >= stat:  # also when stat is NaN
+            stat = down
+    flag = DRIFT if drift else (WARNING if warn else NOTHING)
+    return flag, stat, (n, mean, n_lo, mean_lo, n_hi, mean_hi)
+
+
+def hddm_a_params(p: dict[str, Any]) -> tuple[float, ...]:
+    drift, warn = float(p["threshold"]), float(p["warning_threshold"])
+    return (drift, warn, 1.0 if p["alternative"] == "two-sided" else 0.0,
+            math.log(1.0 / drift), math.log(2.0 / drift), math.log(2.0 / warn))
+
+
+def hddm_a_state(fitted: dict[str, Any]) -> tuple[float, ...]:
+    return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+# --- HDDM_W (Hoeffding drift detection, weighted-average test; Frias-Blanco et al. 2014) --
+# Five exponentially weighted samples, each as (mean, started, bound condition): the whole
+# stream, then for increases the prefix up to the cut point and the suffix after it, and the
+# same for decreases. A weighted mean starts at its first value, then moves by
+# smoothing * x + (1 - smoothing) * mean; its bound condition starts at 1 and moves by
+# smoothing^2 + (1 - smoothing)^2 * condition.
+# state: n, (mean, started, cond) x {total, before_up, after_up, before_down, after_down},
+#   cut_up, cut_down
+# params: threshold, warning_threshold, two-sided (1.0) or greater (0.0), smoothing,
+#   1 - smoothing, smoothing^2, (1 - smoothing)^2, log(1 / threshold),
+#   log(1 / warning_threshold)
+# The statistic is the confidence at which McDiarmid's test would just reject,
+# exp(-2 d^2 / (cond_1 + cond_2)): drift, up to rounding, when it is below threshold.
+
+
+def hddm_w_step(s, x, p):
+    (n, t_m, t_i, t_c, a_m, a_i, a_c, b_m, b_i, b_c, c_m, c_i, c_c, d_m, d_i, d_c,
+     cut_up, cut_down) = s
+    n = n + 1.0
+    t_m = p[3] * x + p[4] * t_m if t_i == 1.0 else x
+    t_i = 1.0
+    t_c = p[5] + p[6] * t_c
+    eps = math.sqrt(t_c * p[7] / 2.0)
+    if t_m + eps < cut_up:
+        cut_up = t_m + eps
+        a_m, a_i, a_c = t_m, t_i, t_c
+        b_m, b_i, b_c = 0.0, 0.0, 1.0
+    else:
+        b_m = p[3] * x + p[4] * b_m if b_i == 1.0 else x
+        b_i = 1.0
+        b_c = p[5] + p[6] * b_c
+    drift = False
+    warn = False
+    stat = NAN
+    if a_i == 1.0 and b_i == 1.0:
+        cond = a_c + b_c
+        d = b_m - a_m
+        drift = d > math.sqrt(cond * p[7] / 2.0)
+        warn = (not drift) and d > math.sqrt(cond * p[8] / 2.0)
+        stat = math.exp(-2.0 * d * d / cond) if d > 0.0 else INF
+    if t_m - eps > cut_down:
+        cut_down = t_m - eps
+        c_m, c_i, c_c = t_m, t_i, t_c
+        d_m, d_i, d_c = 0.0, 0.0, 1.0
+    else:
+        d_m = p[3] * x + p[4] * d_m if d_i == 1.0 else x
+        d_i = 1.0
+        d_c = p[5] + p[6] * d_c
+    if p[2] == 1.0 and c_i == 1.0 and d_i == 1.0:
+        cond = d_c + c_c
+        d = c_m - d_m
+        if d > math.sqrt(cond * p[7] / 2.0):
+            drift = True
+        elif d > math.sqrt(cond * p[8] / 2.0):
+            warn = True
+        down = math.exp(-2.0 * d * d / cond) if d > 0.0 else INF
+        if not down >= stat:  # also when stat is NaN
+            stat = down
+    flag = DRIFT if drift else (WARNING if warn else NOTHING)
+    return flag, stat, (n, t_m, t_i, t_c, a_m, a_i, a_c, b_m, b_i, b_c, c_m, c_i, c_c,
+                        d_m, d_i, d_c, cut_up, cut_down)
+
+
+def hddm_w_params(p: dict[str, Any]) -> tuple[float, ...]:
+    drift, warn, lam = float(p["threshold"]), float(p["warning_threshold"]), float(p["smoothing"])
+    return (drift, warn, 1.0 if p["alternative"] == "two-sided" else 0.0, lam, 1.0 - lam,
+            lam * lam, (1.0 - lam) ** 2, math.log(1.0 / drift), math.log(1.0 / warn))
+
+
+def hddm_w_state(fitted: dict[str, Any]) -> tuple[float, ...]:
+    fresh = (0.0, 0.0, 1.0)
+    return (0.0,) + fresh * 5 + (INF, -INF)
+
+
 # --- loops over a whole signal -------------------------------------------------------------
 
 
@@ -226,6 +410,9 @@ KERNELS: dict[str, Kernel] = {
     "ewma": Kernel("ewma", chart_step, _chart_params(EWMA_CHART, "smoothing"), chart_state),
     "shewhart": Kernel("shewhart", chart_step, _chart_params(SHEWHART_CHART, None), chart_state),
     "ddm": Kernel("ddm", ddm_step, ddm_params, ddm_state),
+    "eddm": Kernel("eddm", eddm_step, eddm_params, eddm_state),
+    "hddm_a": Kernel("hddm_a", hddm_a_step, hddm_a_params, hddm_a_state),
+    "hddm_w": Kernel("hddm_w", hddm_w_step, hddm_w_params, hddm_w_state),
 }
 
 _PY_LOOPS = {name: (make_scan(k.step), make_trace(k.step)) for name, k in KERNELS.items()}

@@ -181,7 +181,7 @@ def known_kinds() -> list[str]:
     Examples
     --------
     >>> known_kinds()[:3]
-    ['CUSUM', 'DDM', 'EWMA']
+    ['CUSUM', 'DDM', 'EDDM']
     """
     described = {branch["$ref"].rsplit("/", 1)[1] for branch in shipped_schema()["oneOf"]}
     return sorted(described & set(ENGINES))

@@ -6,9 +6,15 @@ import random
 
 import numpy as np
 import pytest
+import river
 from river import drift
 
 from mlmon.detectors import EDDM, HDDM_A, HDDM_W, River
+
+
+# river >= 0.24 spells HDDM_A/HDDM_W as HDDMA/HDDMW; the adapter and these tests accept both
+HDDMA = getattr(drift.binary, "HDDMA", None) or drift.binary.HDDM_A
+HDDMW = getattr(drift.binary, "HDDMW", None) or drift.binary.HDDM_W
 
 
 def _river_flags(det, xs) -> tuple[list[int], list[int]]:
@@ -43,21 +49,29 @@ def _random_streams() -> list[list[int]]:
     return out
 
 
+# The weighted means of river's HDDM_W were rewritten (in Rust) in river 0.24; alarm parity is
+# pinned to the river the default environment installs (0.26.1). Older rivers still run the
+# other cases here; these ones say why they do not.
+RIVER = tuple(int(p) for p in river.__version__.split(".")[:2])
+NEW_HDDM_W = pytest.mark.skipif(
+    RIVER < (0, 24), reason=f"HDDM_W parity is pinned to river 0.26.1; river {river.__version__} "
+    "computes HDDM_W's weighted means differently (its alarms are river's own, not a reference)")
+
 CONFIGS = [
     (drift.binary.EDDM, {}, lambda: EDDM()),
     (drift.binary.EDDM, {"alpha": 0.8, "beta": 0.75, "warm_start": 10},
      lambda: EDDM(threshold=0.75, warning_threshold=0.8, min_samples=10)),
-    (drift.binary.HDDMA, {}, lambda: HDDM_A()),
-    (drift.binary.HDDMA, {"drift_confidence": 0.01, "warning_confidence": 0.05,
+    (HDDMA, {}, lambda: HDDM_A()),
+    (HDDMA, {"drift_confidence": 0.01, "warning_confidence": 0.05,
                           "two_sided_test": True},
      lambda: HDDM_A(threshold=0.01, warning_threshold=0.05, alternative="two-sided")),
-    (drift.binary.HDDMW, {}, lambda: HDDM_W()),
-    (drift.binary.HDDMW, {"drift_confidence": 0.01, "warning_confidence": 0.05,
-                          "lambda_val": 0.1, "two_sided_test": True},
-     lambda: HDDM_W(threshold=0.01, warning_threshold=0.05, smoothing=0.1,
-                    alternative="two-sided")),
+    pytest.param(HDDMW, {}, lambda: HDDM_W(), marks=NEW_HDDM_W),
+    pytest.param(HDDMW, {"drift_confidence": 0.01, "warning_confidence": 0.05,
+                         "lambda_val": 0.1, "two_sided_test": True},
+                 lambda: HDDM_W(threshold=0.01, warning_threshold=0.05, smoothing=0.1,
+                                alternative="two-sided"), marks=NEW_HDDM_W),
 ]
-IDS = [f"{c[0].__name__}-{i}" for i, c in enumerate(CONFIGS)]
+IDS = [f"{(c.values if hasattr(c, 'values') else c)[0].__name__}-{i}" for i, c in enumerate(CONFIGS)]
 
 
 @pytest.mark.parametrize(("river_cls", "river_params", "ours"), CONFIGS, ids=IDS)
@@ -72,8 +86,8 @@ def test_alarms_and_warnings_equal_river(river_cls, river_params, ours):
 
 @pytest.mark.parametrize(("river_cls", "params", "first_warning", "first_drift"), [
     (drift.binary.EDDM, {"alpha": 0.8, "beta": 0.75}, 1059, 1278),
-    (drift.binary.HDDMA, {}, 451, 1206),
-    (drift.binary.HDDMW, {}, 451, 1077),
+    (HDDMA, {}, 451, 1206),
+    pytest.param(HDDMW, {}, 451, 1077, marks=NEW_HDDM_W),
 ])
 def test_river_docstring_examples(river_cls, params, first_warning, first_drift):
     det = River(river_cls.__name__, **params).native_equivalent()
@@ -83,7 +97,8 @@ def test_river_docstring_examples(river_cls, params, first_warning, first_drift)
 
 def test_update_equals_run_and_river_adapter_maps_parameters():
     xs = _random_streams()[1]
-    for _, _, ours in CONFIGS:
+    for case in CONFIGS:
+        ours = (case.values if hasattr(case, "values") else case)[2]
         det = ours()
         flags = [det.update(float(x)) for x in xs]
         assert [i for i, r in enumerate(flags) if r.drift] == _ours_flags(ours(), xs)[0]

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from mlmon._validation import check_signal, validate_params
-from mlmon.runtime._inputs import DriftResult, update_batch
+from mlmon.runtime._inputs import DriftResult, step_result, update_batch
 
 __all__ = ["Alarms", "BaseDetector", "DriftResult", "restore_state", "same_state"]
 
@@ -77,9 +77,10 @@ class BaseDetector:
     """Base class of every detector: parameters, validation, cloning and batch updates.
 
     Subclasses assign their keyword-only parameters to attributes of the same name, then call
-    ``super().__init__()``, which validates them and calls ``reset()``. They implement
-    ``_update_one(x) -> DriftResult`` and ``run(signal) -> Alarms``, and may implement
-    ``fit``, ``trace`` and ``_export_state``.
+    ``super().__init__()``, which validates them and calls ``reset()``. Native detectors build
+    their engine (:mod:`mlmon.runtime`) into ``engine_`` in ``reset()`` and inherit ``update``
+    and ``run``; adapters implement ``_update_one(x) -> DriftResult`` and ``run(signal) ->
+    Alarms`` themselves. Either may implement ``fit``, ``trace`` and ``_export_state``.
 
     Class attributes describe the detector to the rest of mlmon:
 
@@ -186,12 +187,23 @@ class BaseDetector:
         return update_batch(self._update_one, x, owner=type(self).__name__,
                             binary=self.signal_kind == "binary")
 
+    # Native detectors keep their arithmetic in an engine from mlmon.runtime (built by reset()
+    # into ``engine_``), shared with the production runtime; these defaults drive it. Adapters
+    # of other libraries override them.
     def _update_one(self, x: float) -> DriftResult:
-        raise NotImplementedError
+        return step_result(self.engine_, x, reset_on_drift=self.reset_on_drift,
+                           threshold=getattr(self, self.threshold_param))
 
     def run(self, signal: Any) -> Alarms:
         """Process a whole signal; same alarms and final state as a loop of ``update``."""
-        raise NotImplementedError
+        x = check_signal(signal, binary=self.signal_kind == "binary")
+        alarms, warnings = self.engine_.run(x, self.reset_on_drift)
+        return Alarms(indices=alarms, n_seen=int(x.shape[0]), warnings=warnings)
+
+    def _engine_trace(self, signal: Any) -> np.ndarray:
+        """``trace`` for engine-backed detectors whose statistic before the first alarm does not
+        depend on the threshold; they declare it with ``def trace(...)`` returning this."""
+        return self.engine_.trace(check_signal(signal, binary=self.signal_kind == "binary"))
 
     def trace(self, signal: Any) -> np.ndarray:
         """The statistic at every position of ``signal``, as if no alarm ever reset the detector.

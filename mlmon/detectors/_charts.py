@@ -13,8 +13,8 @@ import numpy as np
 from annotated_types import Ge, Gt, Lt
 
 from mlmon._validation import check_signal
-from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _streaming
+from mlmon.base import BaseDetector
+from mlmon.detectors._compiled import make_engine
 from mlmon.detectors._registry import register
 
 
@@ -116,17 +116,11 @@ class CUSUM(BaseDetector):
         return _fit_mean_std(self, reference)
 
     def reset(self) -> CUSUM:
-        self.engine_ = _streaming.make_engine(self, "cusum", _fitted(self))
+        self.engine_ = make_engine(self, "cusum", _fitted(self))
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)
-
     def trace(self, signal: Any) -> np.ndarray:
-        return _streaming.trace(self, signal)
+        return self._engine_trace(signal)
 
     def _export_state(self) -> dict[str, Any]:
         return _fitted(self)
@@ -199,17 +193,11 @@ class EWMA(BaseDetector):
         return _fit_mean_std(self, reference)
 
     def reset(self) -> EWMA:
-        self.engine_ = _streaming.make_engine(self, "ewma", _fitted(self))
+        self.engine_ = make_engine(self, "ewma", _fitted(self))
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)
-
     def trace(self, signal: Any) -> np.ndarray:
-        return _streaming.trace(self, signal)
+        return self._engine_trace(signal)
 
     def _export_state(self) -> dict[str, Any]:
         return _fitted(self)
@@ -272,17 +260,11 @@ class Shewhart(BaseDetector):
         return _fit_mean_std(self, reference)
 
     def reset(self) -> Shewhart:
-        self.engine_ = _streaming.make_engine(self, "shewhart", _fitted(self))
+        self.engine_ = make_engine(self, "shewhart", _fitted(self))
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)
-
     def trace(self, signal: Any) -> np.ndarray:
-        return _streaming.trace(self, signal)
+        return self._engine_trace(signal)
 
     def _export_state(self) -> dict[str, Any]:
         return _fitted(self)

@@ -6,7 +6,7 @@ Falls back to the pure-Python loops when numba is not installed: slower, same al
 from __future__ import annotations
 
 from functools import cache
-from typing import Callable
+from typing import Any, Callable
 
 from mlmon._optional import available
 from mlmon.runtime import _kernels
@@ -26,3 +26,8 @@ def loops(kernel: str) -> tuple[Callable, Callable] | None:
     scan = numba.njit(**opts)(_kernels.make_scan(step))
     trace = numba.njit(**opts)(_kernels.make_trace(step))
     return scan, trace
+
+
+def make_engine(det: Any, kernel: str, fitted: dict[str, Any]) -> _kernels.Engine:
+    """A step-kernel engine for ``det`` with numba-compiled loops."""
+    return _kernels.Engine(kernel, det.get_params(), fitted, loops(kernel))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from annotated_types import Ge, Gt, Le
 
-from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _streaming
+from mlmon.base import BaseDetector
+from mlmon.detectors._compiled import make_engine
 from mlmon.detectors._registry import register
 
 
@@ -75,11 +75,6 @@ class EDDM(BaseDetector):
             )
 
     def reset(self) -> EDDM:
-        self.engine_ = _streaming.make_engine(self, "eddm", {})
+        self.engine_ = make_engine(self, "eddm", {})
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)

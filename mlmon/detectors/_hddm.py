@@ -3,12 +3,12 @@ and McDiarmid's bounds, on a model's error stream."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from annotated_types import Gt, Lt
 
-from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _streaming
+from mlmon.base import BaseDetector
+from mlmon.detectors._compiled import make_engine
 from mlmon.detectors._registry import register
 
 Level = Annotated[float, Gt(0), Lt(1)]
@@ -74,14 +74,8 @@ class HDDM_A(BaseDetector):  # noqa: N801 (the literature's name)
         super().__init__()
 
     def reset(self) -> HDDM_A:
-        self.engine_ = _streaming.make_engine(self, "hddm_a", {})
+        self.engine_ = make_engine(self, "hddm_a", {})
         return self
-
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)
 
 
 @register
@@ -144,11 +138,6 @@ class HDDM_W(BaseDetector):  # noqa: N801 (the literature's name)
         super().__init__()
 
     def reset(self) -> HDDM_W:
-        self.engine_ = _streaming.make_engine(self, "hddm_w", {})
+        self.engine_ = make_engine(self, "hddm_w", {})
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)

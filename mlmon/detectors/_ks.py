@@ -11,8 +11,7 @@ import numpy as np
 from annotated_types import Ge, Gt, Lt
 
 from mlmon._validation import check_signal
-from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _streaming
+from mlmon.base import BaseDetector
 from mlmon.detectors._registry import register
 from mlmon.runtime._windowed import KSEngine
 
@@ -255,12 +254,6 @@ class KS(BaseDetector):
         self.engine_ = KSEngine(self.get_params(), self._fitted())
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)
-
     def trace(self, signal: Any) -> np.ndarray:
         """The p-value at every test position (NaN elsewhere), as if no alarm reset the detector.
 
@@ -273,7 +266,7 @@ class KS(BaseDetector):
         >>> np.flatnonzero(~np.isnan(p)).tolist()
         [599, 699]
         """
-        return _streaming.trace(self, signal)
+        return self._engine_trace(signal)
 
     def _export_state(self) -> dict[str, Any]:
         """``pvalue_table`` (always, every lattice point) and the sorted ``reference`` (when fitted)."""

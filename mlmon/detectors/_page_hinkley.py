@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from annotated_types import Ge, Gt, Le
 
-from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _streaming
+from mlmon.base import BaseDetector
+from mlmon.detectors._compiled import make_engine
 from mlmon.detectors._registry import register
 
 
@@ -72,14 +72,8 @@ class PageHinkley(BaseDetector):
         super().__init__()
 
     def reset(self) -> PageHinkley:
-        self.engine_ = _streaming.make_engine(self, "page_hinkley", {})
+        self.engine_ = make_engine(self, "page_hinkley", {})
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)
-
     def trace(self, signal: Any) -> np.ndarray:
-        return _streaming.trace(self, signal)
+        return self._engine_trace(signal)

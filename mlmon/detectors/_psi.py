@@ -8,8 +8,7 @@ import numpy as np
 from annotated_types import Ge, Gt
 
 from mlmon._validation import check_signal
-from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors import _streaming
+from mlmon.base import BaseDetector
 from mlmon.detectors._registry import register
 from mlmon.runtime._windowed import PSIEngine, psi_edges, psi_terms
 
@@ -108,12 +107,6 @@ class PSI(BaseDetector):
         self.engine_ = PSIEngine(self.get_params(), self._fitted())
         return self
 
-    def _update_one(self, x: float) -> DriftResult:
-        return _streaming.update_one(self, x)
-
-    def run(self, signal: Any) -> Alarms:
-        return _streaming.run(self, signal)
-
     def trace(self, signal: Any) -> np.ndarray:
         """PSI at every test position (NaN elsewhere), as if no alarm reset the detector.
 
@@ -126,7 +119,7 @@ class PSI(BaseDetector):
         >>> np.flatnonzero(~np.isnan(psi)).tolist()
         [1499, 1999]
         """
-        return _streaming.trace(self, signal)
+        return self._engine_trace(signal)
 
     def _export_state(self) -> dict[str, Any]:
         """When fitted: ``edges`` (interior bin edges), ``expected`` (reference proportions) and

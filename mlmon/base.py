@@ -85,7 +85,8 @@ class BaseDetector:
     Class attributes describe the detector to the rest of mlmon:
 
     ``signal_kind``
-        ``"real"`` for any numeric signal, ``"binary"`` for 0/1 error streams.
+        ``"real"`` for any numeric signal, ``"binary"`` for 0/1 error streams,
+        ``"multivariate"`` for streams of rows of several features (2-D signals).
     ``threshold_param``
         Name of the parameter that sets the alarm level (what tuning calibrates).
     ``threshold_direction``
@@ -102,7 +103,7 @@ class BaseDetector:
     (True, 'threshold', False)
     """
 
-    signal_kind: ClassVar[Literal["real", "binary"]] = "real"
+    signal_kind: ClassVar[Literal["real", "binary", "multivariate"]] = "real"
     threshold_param: ClassVar[str | None] = "threshold"
     threshold_direction: ClassVar[Literal["above", "below"]] = "above"
     exportable: ClassVar[bool] = True

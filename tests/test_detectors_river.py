@@ -141,7 +141,9 @@ def test_errors_name_the_problem():
 
 def test_not_exportable_and_export_names_the_native_equivalent():
     assert River.exportable is False
-    assert River("ADWIN").native_equivalent() is None
+    assert River("FHDDM").native_equivalent() is None
+    assert River("KSWIN", window=[0.0] * 100).native_equivalent() is None
+    assert River("KSWIN", seed=3).native_equivalent().get_params()["seed"] == 3
     export = pytest.importorskip("mlmon.export")
     message = export.why_not_exportable(River("PageHinkley", threshold=30.0))
     assert "PageHinkley(threshold=30.0)" in message and "min_instances -> min_samples" in message

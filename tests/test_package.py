@@ -35,6 +35,11 @@ def test_detectors_and_scenarios_load_no_plotting_or_torch():
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
 
 
+def test_alibi_adapter_imports_alibi_detect_only_when_used():
+    loaded = _modules_after("import mlmon.detectors._alibi")
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
 def test_cli_lists_registered_detectors(capsys):
     assert cli.main(["detectors"]) == 0
     out = capsys.readouterr().out

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mlmon import export, runtime
-from mlmon.detectors import (CUSUM, DDM, EDDM, EWMA, HDDM_A, HDDM_W, KS, PSI, REGISTRY, PageHinkley,
+from mlmon.detectors import (ADWIN, BOCPD, CUSUM, KSWIN, DDM, EDDM, EWMA, HDDM_A, HDDM_W, KS, PSI, REGISTRY, PageHinkley,
                              Shewhart)
 from mlmon.runtime import ConfigError, RuntimeDetector, RuntimeResult
 from mlmon.runtime._engines import ENGINES
@@ -77,6 +77,15 @@ CASES = [
     ("psi-from-stream", lambda: PSI(window_size=100, reference_size=400)),
     ("psi-fitted-no-reset", lambda: PSI(threshold=0.1, n_bins=5, window_size=50, step=5,
                                         reset_on_drift=False).fit(_ref())),
+    ("adwin", lambda: ADWIN()),
+    ("adwin-clock-1-no-reset", lambda: ADWIN(threshold=0.01, clock=1, max_buckets=3,
+                                             min_window_length=8, reset_on_drift=False)),
+    ("kswin", lambda: KSWIN(seed=3)),
+    ("kswin-set-draws-no-reset", lambda: KSWIN(alpha=0.001, window_size=400, sample_size=50,
+                                               seed=11, reset_on_drift=False)),
+    ("bocpd-fitted", lambda: BOCPD(max_run_length=200).fit(_ref())),
+    ("bocpd-burn-in-no-reset", lambda: BOCPD(threshold=0.6, expected_run_length=300.0, min_run=20,
+                                             max_run_length=120, reset_on_drift=False)),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -187,13 +196,15 @@ def test_random_valid_configs_run_identically(tmp_path, data, kind, fit, seed):
     params = {name: data.draw(_param_value(prop), label=name) for name, prop in props.items()}
     if kind == "KS":  # keep the p-value lattice small: one size divides the other
         params["reference_size"] = params["window_size"] * data.draw(st.integers(1, 4))
+    if kind == "KSWIN" and params["seed"] is None:  # None draws fresh entropy at every reset
+        params["seed"] = seed
     try:
         det = REGISTRY[kind](**params)
     except ValueError:
         assume(False)
     rng = np.random.default_rng(seed)
-    if fit and kind in ("CUSUM", "KS", "PSI"):
-        det.fit(rng.normal(0, 1, params["reference_size"] if kind != "CUSUM" else 50))
+    if fit and kind in ("CUSUM", "KS", "PSI", "BOCPD"):
+        det.fit(rng.normal(0, 1, params["reference_size"] if kind in ("KS", "PSI") else 50))
     x = np.concatenate([rng.normal(0, 1, 300), rng.normal(rng.uniform(-2, 2), 1, 300)])
     if det.signal_kind == "binary":
         x = (x > 1.0).astype(float)
@@ -266,6 +277,8 @@ def test_runtime_runs_with_numpy_alone_and_matches_research(tmp_path):
         "DDM": DDM(),
         "KS": KS(window_size=50, step=25).fit(_ref(2, 200)),
         "PSI": PSI(window_size=100).fit(_ref(3, 1000)),
+        "ADWIN": ADWIN(),
+        "KSWIN": KSWIN(alpha=0.001, seed=5),
     }
     configs = {n: str(export.export(d, tmp_path / "configs", name=n)) for n, d in dets.items()}
     args = json.dumps({"signal": str(tmp_path / "x.npy"), "binary": str(tmp_path / "xb.npy"),
@@ -403,8 +416,9 @@ def test_integral_float_for_an_integer_is_accepted_as_an_integer(ph_config):
 
 
 def test_unknown_kind_lists_the_known_ones(ph_config):
-    msg = _error(_edit(ph_config, lambda d: d.update(kind="ADWIN")))
-    assert "kind 'ADWIN'" in msg and "CUSUM, DDM, EDDM, EWMA, HDDM_A, HDDM_W, KS, PSI, PageHinkley, Shewhart" in msg
+    msg = _error(_edit(ph_config, lambda d: d.update(kind="NoSuchDetector")))
+    assert "kind 'NoSuchDetector'" in msg and ", ".join(sorted(ENGINES)) in msg
+    assert "CUSUM, DDM, EDDM, EWMA, HDDM_A, HDDM_W, KS" in msg
 
 
 def test_params_of_another_kind_are_reported_against_the_named_kind(ph_config):

@@ -14,7 +14,7 @@ from mlmon.benchmark import metrics as M
 from mlmon.benchmark._records import RunRecord, Skipped, jsonable, seed_info
 from mlmon.benchmark._result import BenchmarkResult
 
-__all__ = ["run", "resolve_seed", "unique_names"]
+__all__ = ["mismatch", "run", "resolve_seed", "unique_names"]
 
 
 def resolve_seed(seed: Any, *, name: str = "seed") -> np.random.SeedSequence:
@@ -69,6 +69,36 @@ def unique_names(items: Mapping[str, Any] | Sequence[Any] | Any, *, what: str,
             n = f"{n} #{seen[n]}"
         out.append((n, o))
     return out
+
+
+def mismatch(detector: Any, scenario: Any) -> str | None:
+    """Why ``detector`` cannot run on ``scenario``'s signal, or None when it can.
+
+    A 0/1 error-stream detector needs a binary signal; a multivariate detector needs rows of
+    features, and a univariate detector a 1-D signal. A real-valued detector runs on 0/1
+    signals too.
+
+    Examples
+    --------
+    >>> from mlmon.detectors import DDM, KS
+    >>> from mlmon.scenarios import MeanShift
+    >>> mismatch(KS(), MeanShift()) is None
+    True
+    >>> print(mismatch(DDM(), MeanShift()))
+    DDM monitors a 0/1 error stream; MeanShift generates a real-valued signal
+    """
+    det_kind = getattr(detector, "signal_kind", "real")
+    kind = getattr(scenario, "signal_kind", "real")
+    det_name, scen_name = type(detector).__name__, getattr(scenario, "name", type(scenario).__name__)
+    if det_kind == "binary" and kind != "binary":
+        return f"{det_name} monitors a 0/1 error stream; {scen_name} generates a {kind}-valued signal"
+    if det_kind == "multivariate" and kind != "multivariate":
+        return f"{det_name} monitors rows of several features; {scen_name} generates a 1-D signal"
+    if det_kind != "multivariate" and kind == "multivariate":
+        return (f"{det_name} monitors a 1-D signal; {scen_name} generates rows of several "
+                "features (monitor one column with a univariate scenario, or use a multivariate "
+                "detector)")
+    return None
 
 
 def _check_grid(detectors: Any, scenarios: Any) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
@@ -227,9 +257,9 @@ def run(
         kind = getattr(scen, "signal_kind", "real")
         runnable = []
         for dname, det in dets:
-            if getattr(det, "signal_kind", "real") == "binary" and kind != "binary":
-                skipped.append(Skipped(dname, sname, f"{type(det).__name__} monitors a 0/1 error stream; "
-                                                     f"{type(scen).__name__} generates a {kind}-valued signal"))
+            why = mismatch(det, scen)
+            if why:
+                skipped.append(Skipped(dname, sname, why))
             else:
                 runnable.append((dname, det))
         if runnable:

@@ -16,6 +16,15 @@ from mlmon.detectors._hddm import HDDM_A, HDDM_W
 from mlmon.detectors._ks import KS
 from mlmon.detectors._psi import PSI
 from mlmon.detectors._river import River
+from mlmon.detectors._two_sample import Distance, TwoSampleTest
+from mlmon.detectors._adwin import ADWIN
+from mlmon.detectors._kswin import KSWIN
+from mlmon.detectors._bocpd import BOCPD
+from mlmon.detectors._multivariate import LSDD, MMD, ClassifierTest, PCAReconstruction
+from mlmon.detectors._embedding import Embedding
+from mlmon.detectors._anomaly import AnomalyRate
 
-__all__ = ["CUSUM", "DDM", "EDDM", "EWMA", "HDDM_A", "HDDM_W", "KS", "PSI", "PageHinkley",
-           "REGISTRY", "River", "Shewhart", "get", "make", "register"]
+__all__ = ["ADWIN", "AnomalyRate", "BOCPD", "CUSUM", "ClassifierTest", "DDM", "Distance", "EDDM",
+           "EWMA", "Embedding", "HDDM_A", "HDDM_W", "KS", "KSWIN", "LSDD", "MMD", "PCAReconstruction",
+           "PSI", "PageHinkley", "REGISTRY", "River", "Shewhart", "TwoSampleTest", "get", "make",
+           "register"]

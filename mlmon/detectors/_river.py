@@ -57,6 +57,18 @@ _NATIVE: dict[str, tuple[str, dict[str, str], dict[str, dict[Any, Any]]]] = {
          "lambda_val": "smoothing", "two_sided_test": "alternative"},
         {"two_sided_test": {True: "two-sided", False: "greater"}},
     ),
+    "ADWIN": (
+        "ADWIN",
+        {"delta": "threshold", "clock": "clock", "max_buckets": "max_buckets",
+         "min_window_length": "min_window_length", "grace_period": "min_samples"},
+        {},
+    ),
+    "KSWIN": (
+        "KSWIN",
+        {"alpha": "alpha", "window_size": "window_size", "stat_size": "sample_size",
+         "seed": "seed"},
+        {},
+    ),
 }
 
 
@@ -252,12 +264,14 @@ class River(BaseDetector):
         >>> from mlmon.detectors import River
         >>> River("DDM", warm_start=50, drift_threshold=3.5).native_equivalent()
         DDM(threshold=3.5, min_samples=50)
-        >>> River("ADWIN").native_equivalent() is None
+        >>> River("ADWIN", delta=0.01).native_equivalent()
+        ADWIN(threshold=0.01)
+        >>> River("FHDDM").native_equivalent() is None
         True
         """
         entry = _NATIVE.get(_key(self._river_cls.__name__))
-        if entry is None:
-            return None
+        if entry is None or self._river_params.get("window") is not None:
+            return None  # no twin, or KSWIN started from a given window, which ours does not take
         from mlmon.detectors._registry import get
 
         name, mapping, values = entry

@@ -24,6 +24,7 @@ import importlib
 from typing import Any
 
 from mlmon.export._export import export, fingerprint, load, why_not_exportable
+from mlmon.export._monitor import export_monitor
 from mlmon.runtime._load import SCHEMA_VERSION, ConfigError, DetectorConfig, read_config
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigError",
     "DetectorConfig",
     "export",
+    "export_monitor",
     "fingerprint",
     "load",
     "read_config",

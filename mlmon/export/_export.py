@@ -44,7 +44,8 @@ def why_not_exportable(detector: Any) -> str | None:
         return (f"{kind} is not an mlmon detector (it has no get_params()); export a detector "
                 "from mlmon.detectors.")
     if not getattr(detector, "exportable", False):
-        return _native_hint(detector)
+        own = getattr(detector, "_not_exportable_reason", None)
+        return own() if callable(own) else _native_hint(detector)
     from mlmon.detectors import REGISTRY
 
     if REGISTRY.get(kind) is not type(detector):

@@ -243,8 +243,8 @@ def build_schema() -> dict[str, Any]:
     Examples
     --------
     >>> s = build_schema()
-    >>> s["$schema"], [branch["$ref"] for branch in s["oneOf"]][:2]
-    ('https://json-schema.org/draft/2020-12/schema', ['#/$defs/CUSUM', '#/$defs/DDM'])
+    >>> s["$schema"], "#/$defs/CUSUM" in [branch["$ref"] for branch in s["oneOf"]]
+    ('https://json-schema.org/draft/2020-12/schema', True)
     """
     from mlmon.detectors import REGISTRY
 

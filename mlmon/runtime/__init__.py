@@ -26,6 +26,8 @@ from typing import Any
 
 _ATTRS = {
     "load": "mlmon.runtime._load",
+    "load_monitor": "mlmon.runtime._monitor",
+    "RuntimeMonitor": "mlmon.runtime._monitor",
     "read_config": "mlmon.runtime._load",
     "ConfigError": "mlmon.runtime._load",
     "DetectorConfig": "mlmon.runtime._load",

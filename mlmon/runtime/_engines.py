@@ -234,6 +234,66 @@ if importlib.util.find_spec("mlmon.runtime._windowed") is not None:  # windowed 
     )
 
 
+def _adwin_engine(params: dict[str, Any], fitted: dict[str, Any]) -> Any:
+    from mlmon.runtime._adwin import ADWINEngine
+
+    return ADWINEngine(params, fitted)
+
+
+ENGINES["ADWIN"] = EngineSpec(
+    build=_adwin_engine, signal_kind="real", threshold_param="threshold",
+    state=_no_state("ADWIN learns nothing ahead of the stream."),
+)
+
+
+def _kswin_engine(params: dict[str, Any], fitted: dict[str, Any]) -> Any:
+    from mlmon.runtime._kswin import KSWINEngine
+
+    return KSWINEngine(params, fitted)
+
+
+def _check_kswin(params: dict[str, Any], state: dict[str, Any]) -> str | None:
+    if 2 * params["sample_size"] > params["window_size"]:
+        return (f"params.sample_size ({params['sample_size']}) must be at most half of "
+                f"params.window_size ({params['window_size']}); lower it or raise window_size")
+    return None
+
+
+ENGINES["KSWIN"] = EngineSpec(
+    build=_kswin_engine, signal_kind="real", threshold_param="alpha", check=_check_kswin,
+    state={
+        "type": "object",
+        "description": "The p-value table of the KS statistic of two samples of sample_size values.",
+        "additionalProperties": False,
+        "required": ["pvalue_table"],
+        "properties": {
+            "pvalue_table": artefact_schema(ndim=1, description=(
+                "scipy's two-sided ks_2samp p-value of D = h / sample_size for h = 0 .. "
+                "sample_size.")),
+        },
+    },
+)
+
+
+def _bocpd_engine(params: dict[str, Any], fitted: dict[str, Any]) -> Any:
+    from mlmon.runtime._bocpd import BOCPDEngine
+
+    return BOCPDEngine(params, fitted)
+
+
+def _check_bocpd(params: dict[str, Any], state: dict[str, Any]) -> str | None:
+    if not params["min_run"] < params["max_run_length"]:
+        return (f"params.min_run ({params['min_run']}) must be below params.max_run_length "
+                f"({params['max_run_length']}); lower it or raise max_run_length")
+    return _check_mean_std(params, state)
+
+
+ENGINES["BOCPD"] = EngineSpec(
+    build=_bocpd_engine, signal_kind="real", threshold_param="threshold",
+    state=_MEAN_STD_STATE, check=_check_bocpd,
+)
+
+
 # --- the production object -----------------------------------------------------------------
 
 

@@ -180,8 +180,8 @@ def known_kinds() -> list[str]:
 
     Examples
     --------
-    >>> known_kinds()[:3]
-    ['CUSUM', 'DDM', 'EDDM']
+    >>> [k for k in known_kinds() if k in ("ADWIN", "CUSUM", "DDM")]
+    ['ADWIN', 'CUSUM', 'DDM']
     """
     described = {branch["$ref"].rsplit("/", 1)[1] for branch in shipped_schema()["oneOf"]}
     return sorted(described & set(ENGINES))

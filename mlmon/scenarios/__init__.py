@@ -8,7 +8,7 @@ Examples
 --------
 >>> from mlmon import scenarios
 >>> sorted(scenarios.SCENARIOS)
-['Bootstrap', 'ErrorRateShift', 'InjectedShift', 'MeanShift', 'RiverConceptDrift', 'Stationary', 'VarianceShift']
+['Bootstrap', 'ErrorRateShift', 'InjectedShift', 'MeanShift', 'MultivariateShift', 'RiverConceptDrift', 'Stationary', 'VarianceShift']
 >>> stream = scenarios.MeanShift(n_samples=1000, position=500).generate(seed=0)
 >>> stream.drifts[0].start, stream.meta["scenario"]
 (500, 'MeanShift')
@@ -17,6 +17,7 @@ Examples
 from mlmon.scenarios._base import SCENARIOS, Drift, Scenario, Stream, fingerprint, register_scenario
 from mlmon.scenarios._bootstrap import Bootstrap
 from mlmon.scenarios._injected import InjectedShift, load_example_frame
+from mlmon.scenarios._multivariate import MultivariateShift
 from mlmon.scenarios._river import RiverConceptDrift
 from mlmon.scenarios._synthetic import ErrorRateShift, MeanShift, Stationary, VarianceShift
 
@@ -26,6 +27,7 @@ __all__ = [
     "ErrorRateShift",
     "InjectedShift",
     "MeanShift",
+    "MultivariateShift",
     "RiverConceptDrift",
     "SCENARIOS",
     "Scenario",

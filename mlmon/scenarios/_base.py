@@ -55,12 +55,13 @@ class Stream:
     Attributes
     ----------
     signal
-        The 1-D float64 signal a detector monitors (the feature itself for univariate
-        scenarios; a chosen column or a model's 0/1 errors for tabular and concept-drift ones).
+        The float64 signal a detector monitors: 1-D (the feature itself for univariate
+        scenarios; a chosen column or a model's 0/1 errors for tabular and concept-drift ones),
+        or 2-D ``(n_samples, n_features)`` rows for multivariate scenarios.
     drifts
         The true drifts, in order of ``start``; empty for a stationary (null) scenario.
     signal_kind
-        ``"real"`` or ``"binary"`` (a 0/1 error stream).
+        ``"real"``, ``"binary"`` (a 0/1 error stream) or ``"multivariate"`` (2-D rows).
     X, y
         Features (array or DataFrame) and labels, where the scenario has them.
     meta
@@ -75,15 +76,17 @@ class Stream:
 
     signal: np.ndarray
     drifts: tuple[Drift, ...] = ()
-    signal_kind: Literal["real", "binary"] = "real"
+    signal_kind: Literal["real", "binary", "multivariate"] = "real"
     X: Any = None
     y: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         sig = np.asarray(self.signal, dtype=np.float64)
-        if sig.ndim != 1:
-            raise ValueError(f"Stream.signal must be 1-D, got shape {sig.shape}.")
+        want = 2 if self.signal_kind == "multivariate" else 1
+        if sig.ndim != want:
+            raise ValueError(f"Stream.signal must be {want}-D for signal_kind={self.signal_kind!r}, "
+                             f"got shape {sig.shape}.")
         object.__setattr__(self, "signal", sig)
         object.__setattr__(self, "drifts", tuple(sorted(self.drifts, key=lambda d: d.start)))
         for d in self.drifts:
@@ -149,7 +152,7 @@ class Scenario:
     (60, {'n_samples': 100, 'position': 60, 'shift': 1.0}, True, False)
     """
 
-    signal_kind: ClassVar[Literal["real", "binary"]] = "real"
+    signal_kind: ClassVar[Literal["real", "binary", "multivariate"]] = "real"
 
     def generate(self, seed: int | np.random.SeedSequence | None = None) -> Stream:
         rng = np.random.default_rng(seed)

@@ -51,8 +51,13 @@ def _fresh(det: BaseDetector) -> BaseDetector:
     return det.clone()
 
 
+#: Length of the reference the checks fit detectors on (rows, for multivariate detectors,
+#: whose tests cost O(rows^2): kept short so the suite stays fast).
+FIT_LENGTH = {"real": 1000, "binary": 1000, "multivariate": 300}
+
+
 def _fit_reference(det: BaseDetector, seed: int = 11) -> np.ndarray:
-    return null_stream(det.signal_kind, 1000, seed)
+    return null_stream(det.signal_kind, FIT_LENGTH[det.signal_kind], seed)
 
 
 def _alarms_equal(a: Alarms, b: Alarms, what: str, det: BaseDetector) -> None:
@@ -70,7 +75,8 @@ def check_api_shape(det: BaseDetector) -> None:
     cls = type(det)
     for method in _METHODS:
         assert callable(getattr(det, method, None)), f"{cls.__name__} has no method {method}()."
-    assert det.signal_kind in ("real", "binary"), f"{_name(det)}: signal_kind is {det.signal_kind!r}."
+    assert det.signal_kind in ("real", "binary", "multivariate"), (
+        f"{_name(det)}: signal_kind is {det.signal_kind!r}.")
     assert det.threshold_direction in ("above", "below"), (
         f"{_name(det)}: threshold_direction is {det.threshold_direction!r}.")
     params = det.get_params()
@@ -272,8 +278,9 @@ def check_trace(det: BaseDetector) -> None:
         tr = d.trace(x)
     except NotImplementedError:
         raise SkipCheck(f"{type(det).__name__} has no threshold-free trace") from None
-    assert isinstance(tr, np.ndarray) and tr.shape == x.shape and tr.dtype == np.float64, (
-        f"{_name(det)}: trace() must return a float64 array shaped like the signal.")
+    assert isinstance(tr, np.ndarray) and tr.shape == x.shape[:1] and tr.dtype == np.float64, (
+        f"{_name(det)}: trace() must return a 1-D float64 array, one value per position of the "
+        "signal.")
     _alarms_equal(d.run(x), _fresh(det).run(x), "alarms after trace() and of a new detector", det)
     below = det.threshold_direction == "below"
     params = det.get_params()
@@ -355,10 +362,33 @@ def _expect_error(det: BaseDetector, call: Any, label: str, kinds: tuple[type, .
                          f"{' or '.join(k.__name__ for k in kinds)}.")
 
 
-def check_bad_input(det: BaseDetector) -> None:
-    """NaN, infinities, strings, 2-D arrays and empty signals are rejected with clear errors."""
-    d = _fresh(det)
+def _bad_input_cases(det: BaseDetector, d: BaseDetector) -> list[tuple[str, Any, tuple[type, ...]]]:
     v, t = ValueError, TypeError
+    if det.signal_kind == "multivariate":
+        width = null_stream("multivariate", 1, seed=0).shape[1]
+        row = [0.0] * width
+        return [
+            ("update(nan)", lambda: d.update(float("nan")), (v,)),
+            ("update(1.0) (a scalar, not a row)", lambda: d.update(1.0), (v,)),
+            ("update(row with nan)", lambda: d.update([float("nan")] + row[1:]), (v,)),
+            ("update(row with inf)", lambda: d.update([float("inf")] + row[1:]), (v,)),
+            ("update('a')", lambda: d.update("a"), (t,)),
+            ("update(None)", lambda: d.update(None), (t,)),
+            ("update(3-D array)", lambda: d.update(np.zeros((3, 2, width))), (v,)),
+            ("update([])", lambda: d.update([]), (v,)),
+            ("run(rows with nan)", lambda: d.run([row, [float("nan")] + row[1:]]), (v,)),
+            ("run('abc')", lambda: d.run("abc"), (t,)),
+            ("run([['a', 'b']])", lambda: d.run([["a", "b"]]), (t,)),
+            ("run(1-D array)", lambda: d.run(np.zeros(5)), (v,)),
+            ("run([])", lambda: d.run([]), (v,)),
+            ("fit(rows with nan)", lambda: d.fit([row, [float("nan")] + row[1:]] * 50), (v,)),
+            ("fit(1-D array)", lambda: d.fit(np.zeros(100)), (v,)),
+            ("fit('abc')", lambda: d.fit("abc"), (t,)),
+            ("run(rows of another width) after fit",
+             lambda: d.fit(_fit_reference(det)).run(np.zeros((10, width + 1))), (v,)),
+            ("update(row of another width) after fit",
+             lambda: d.fit(_fit_reference(det)).update(np.zeros(width + 1)), (v,)),
+        ]
     cases = [
         ("update(nan)", lambda: d.update(float("nan")), (v,)),
         ("update(inf)", lambda: d.update(float("inf")), (v,)),
@@ -378,27 +408,45 @@ def check_bad_input(det: BaseDetector) -> None:
     if det.signal_kind == "binary":
         cases += [("update(0.5)", lambda: d.update(0.5), (v,)),
                   ("run([0, 2])", lambda: d.run([0.0, 2.0]), (v,))]
-    for label, call, kinds in cases:
-        _expect_error(det, call, label, kinds)
+    return cases
+
+
+def check_bad_input(det: BaseDetector) -> None:
+    """NaN, infinities, strings, wrongly shaped and empty signals are rejected with clear errors.
+
+    One-dimensional detectors reject 2-D arrays; multivariate ones reject scalars, 1-D
+    signals for ``run`` and ``fit``, 3-D arrays, and rows whose width differs from the
+    reference's.
+    """
+    d = _fresh(det)
+    for label, call, kinds in _bad_input_cases(det, d):
+        if "after fit" not in label:
+            _expect_error(det, call, label, kinds)
     x = drifting_stream(det.signal_kind, 2000, seed=15)
     _alarms_equal(d.reset().run(x), _fresh(det).run(x), "alarms after rejected inputs and of a new detector", det)
+    fitted = _fresh(det)
+    for label, call, kinds in _bad_input_cases(det, fitted):
+        if "after fit" in label:
+            _expect_error(det, call, label, kinds)
 
 
 def check_bounded_state(det: BaseDetector) -> None:
     """Memory does not grow with the stream length.
 
-    40,000 null values are run in pieces of 2,000; the largest state seen after the pieces
-    of the second half must not exceed the largest seen in the first half (comparing maxima
-    lets a detector alternate between phases, e.g. collecting a reference and testing).
+    40,000 null values (10,000 rows for multivariate detectors) are run in 20 pieces; the
+    largest state seen after the pieces of the second half must not exceed the largest seen
+    in the first half (comparing maxima lets a detector alternate between phases, e.g.
+    collecting a reference and testing).
     """
     d = _fresh(det)
-    x = null_stream(det.signal_kind, 40_000, seed=16)
+    piece = 500 if det.signal_kind == "multivariate" else 2000
+    x = null_stream(det.signal_kind, 20 * piece, seed=16)
     sizes = []
-    for start in range(0, x.shape[0], 2000):
-        d.run(x[start: start + 2000])
+    for start in range(0, x.shape[0], piece):
+        d.run(x[start: start + piece])
         sizes.append(state_size(d))
     half = len(sizes) // 2
     assert max(sizes[half:]) <= max(sizes[:half]), (
         f"{_name(det)}: state grew with the stream length (at most {max(sizes[:half])} over the "
-        f"first 20,000 values, {max(sizes[half:])} over the next 20,000); keep buffers of a "
-        "fixed size.")
+        f"first half of {x.shape[0]:,} values, {max(sizes[half:])} over the second); keep "
+        "buffers of a fixed size.")

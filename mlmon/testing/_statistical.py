@@ -26,6 +26,10 @@ FAMILY_LEVEL = 0.001
 CHANGE_AT, MAX_DELAY = 2000, 1000
 
 
+_SHIFT_NAMES = {"binary": "0.1 -> 0.5 error-rate", "real": "3-sd mean",
+                "multivariate": "3-sd first-feature"}
+
+
 def _first_pvalue_by_update(det: BaseDetector, x: np.ndarray) -> tuple[int, float] | None:
     for i, v in enumerate(x.tolist()):
         r = det.update(v)
@@ -37,11 +41,12 @@ def _first_pvalue_by_update(det: BaseDetector, x: np.ndarray) -> tuple[int, floa
 def check_pvalues_valid_under_null(det: BaseDetector) -> None:
     """p-values are valid under the null: ``P(p <= alpha) <= alpha`` (uniform if continuous).
 
-    Each of ``N_NULL_RUNS`` independent null streams (standard normal values, or 0/1 errors
-    at rate 0.1) gives the first p-value a new detector reports. For each ``alpha`` in
-    ``ALPHAS`` the number of p-values ``<= alpha`` must not exceed the binomial
-    ``1 - FAMILY_LEVEL / len(ALPHAS)`` quantile; when all p-values are distinct
-    (continuous), a Kolmogorov-Smirnov test of uniformity must also pass at ``FAMILY_LEVEL``.
+    Each of ``N_NULL_RUNS`` independent null streams (standard normal values, 0/1 errors
+    at rate 0.1, or rows of correlated standard normal features) gives the first p-value a
+    new detector reports. For each ``alpha`` in ``ALPHAS`` the number of p-values
+    ``<= alpha`` must not exceed the binomial ``1 - FAMILY_LEVEL / len(ALPHAS)`` quantile;
+    when all p-values are distinct (continuous), a Kolmogorov-Smirnov test of uniformity
+    must also pass at ``FAMILY_LEVEL``.
     """
     from scipy import stats
 
@@ -88,10 +93,12 @@ def check_pvalues_valid_under_null(det: BaseDetector) -> None:
 def check_detects_large_shift(det: BaseDetector) -> None:
     """A large shift is detected within ``MAX_DELAY`` samples.
 
-    The detector is fitted on 1,000 null values, then runs on 2,000 null values followed by
-    2,000 shifted ones: a mean shift of 3 standard deviations, or an error rate going from
-    0.1 to 0.5 for binary detectors. Its first alarm at or after the change must come less
-    than ``MAX_DELAY`` (1,000) samples after it.
+    The detector is fitted on 1,000 null values (300 rows for multivariate detectors), then
+    runs on 2,000 null values followed by 2,000 shifted ones: a mean shift of 3 standard
+    deviations, an error rate going from 0.1 to 0.5 for binary detectors, or for
+    multivariate detectors a shift of 3 standard deviations of the first of three correlated
+    features. Its first alarm at or after the change must come less than ``MAX_DELAY``
+    (1,000) samples after it.
     """
     kind = det.signal_kind
     d = _fresh(det).fit(_fit_reference(det, seed=21))
@@ -99,7 +106,7 @@ def check_detects_large_shift(det: BaseDetector) -> None:
     alarms = d.run(x).indices
     after = alarms[alarms >= CHANGE_AT]
     assert after.size and after[0] - CHANGE_AT < MAX_DELAY, (
-        f"{_name(det)}: a {'0.1 -> 0.5 error-rate' if kind == 'binary' else '3-sd mean'} shift at "
+        f"{_name(det)}: a {_SHIFT_NAMES[kind]} shift at "
         f"index {CHANGE_AT} was {'detected only at ' + str(after[0]) if after.size else 'not detected'}"
         f"; expected within {MAX_DELAY} samples.")
 

@@ -16,17 +16,38 @@ from mlmon.base import BaseDetector, DriftResult
 BINARY_NULL_RATE, BINARY_SHIFTED_RATE = 0.1, 0.5
 #: Mean shift, in standard deviations, of the real-valued shifted stream.
 REAL_SHIFT = 3.0
+#: Features of the multivariate streams, and the correlation between any two of them.
+MULTIVARIATE_FEATURES, MULTIVARIATE_CORRELATION = 3, 0.9
+
+
+def _correlated_normal(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Standard normal features with pairwise correlation ``MULTIVARIATE_CORRELATION``: one
+    strong common factor, the structure PCA-based detectors assume."""
+    d, rho = MULTIVARIATE_FEATURES, MULTIVARIATE_CORRELATION
+    chol = np.linalg.cholesky(np.full((d, d), rho) + (1.0 - rho) * np.eye(d))
+    return rng.normal(0.0, 1.0, (n, d)) @ chol.T
+
+
+def _first_feature(offsets: np.ndarray) -> np.ndarray:
+    out = np.zeros((offsets.shape[0], MULTIVARIATE_FEATURES))
+    out[:, 0] = offsets
+    return out
 
 
 def null_stream(kind: str, n: int, seed: int | np.random.SeedSequence | None) -> np.ndarray:
-    """Stationary data: standard normal values, or 0/1 errors at rate 0.1.
+    """Stationary data: standard normal values, 0/1 errors at rate 0.1, or (``"multivariate"``)
+    rows of 3 standard normal features with pairwise correlation 0.9.
 
     Examples
     --------
     >>> null_stream("binary", 8, seed=0).tolist()
     [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    >>> null_stream("multivariate", 5, seed=0).shape
+    (5, 3)
     """
     rng = np.random.default_rng(seed)
+    if kind == "multivariate":
+        return _correlated_normal(rng, n)
     if kind == "binary":
         return (rng.random(n) < BINARY_NULL_RATE).astype(np.float64)
     return rng.normal(0.0, 1.0, n)
@@ -34,7 +55,9 @@ def null_stream(kind: str, n: int, seed: int | np.random.SeedSequence | None) ->
 
 def shifted_stream(kind: str, n: int, seed: int | np.random.SeedSequence | None, *,
                    change: int) -> np.ndarray:
-    """Null data up to ``change``, then a large shift: +3 sd, or an error rate of 0.5.
+    """Null data up to ``change``, then a large shift: +3 sd, an error rate of 0.5, or
+    (``"multivariate"``) +3 sd on the first feature alone, which also breaks its correlation
+    with the others.
 
     Examples
     --------
@@ -43,6 +66,9 @@ def shifted_stream(kind: str, n: int, seed: int | np.random.SeedSequence | None,
     True
     """
     rng = np.random.default_rng(seed)
+    if kind == "multivariate":
+        return _correlated_normal(rng, n) + _first_feature(
+            np.where(np.arange(n) < change, 0.0, REAL_SHIFT))
     if kind == "binary":
         rate = np.where(np.arange(n) < change, BINARY_NULL_RATE, BINARY_SHIFTED_RATE)
         return (rng.random(n) < rate).astype(np.float64)
@@ -59,6 +85,8 @@ def drifting_stream(kind: str, n: int, seed: int | None, *, period: int = 700) -
     """
     rng = np.random.default_rng(seed)
     block = (np.arange(n) // period) % 4
+    if kind == "multivariate":  # the first feature's level switches
+        return _correlated_normal(rng, n) + _first_feature(np.array([0.0, 3.0, 0.0, -2.0])[block])
     if kind == "binary":
         rate = np.array([0.1, 0.5, 0.1, 0.3])[block]
         return (rng.random(n) < rate).astype(np.float64)
@@ -72,6 +100,9 @@ def same_value(a: Any, b: Any) -> bool:
     --------
     >>> same_value(float("nan"), float("nan")), same_value([1, 2], [1, 2]), same_value(1, 2)
     (True, True, False)
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> same_value(LogisticRegression(C=2.0), LogisticRegression(C=2.0))
+    True
     """
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
@@ -84,6 +115,8 @@ def same_value(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
+    if type(a) is type(b) and callable(getattr(a, "get_params", None)) and not isinstance(a, type):
+        return a is b or same_value(a.get_params(), b.get_params())  # estimators given as parameters
     try:
         return bool(a == b)
     except Exception:
@@ -97,7 +130,8 @@ def same_result(a: DriftResult, b: DriftResult) -> bool:
 
 
 def loop_update(det: BaseDetector, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[DriftResult]]:
-    """Alarm and warning positions, and every result, of ``update`` called once per value."""
+    """Alarm and warning positions, and every result, of ``update`` called once per value
+    (once per row, as a list of floats, for a 2-D signal)."""
     results = [det.update(v) for v in x.tolist()]
     alarms = [i for i, r in enumerate(results) if r.drift]
     warnings = [i for i, r in enumerate(results) if r.warning]

@@ -237,12 +237,14 @@ def check_n_jobs(n_jobs: Any) -> int:
 
 
 def check_kind(detector: Any, scenario: Any, what: str) -> None:
-    if getattr(detector, "signal_kind", "real") == "binary" and getattr(scenario, "signal_kind", "real") != "binary":
-        raise ValueError(
-            f"{type(detector).__name__} monitors a 0/1 error stream but the {what} scenario "
-            f"{getattr(scenario, 'name', type(scenario).__name__)} generates a real-valued signal; "
-            "calibrate it on an error-rate scenario (e.g. ErrorRateShift(...).null())."
-        )
+    from mlmon.benchmark._run import mismatch
+
+    why = mismatch(detector, scenario)
+    if why:
+        hint = ("calibrate it on an error-rate scenario (e.g. ErrorRateShift(...).null())"
+                if getattr(detector, "signal_kind", "real") == "binary"
+                else "calibrate it on a scenario of the signal it monitors")
+        raise ValueError(f"cannot calibrate on the {what} scenario: {why}; {hint}.")
 
 
 # --- traces -> records of the running maximum -------------------------------------------
@@ -280,7 +282,7 @@ def summarise(score: np.ndarray, *, n_samples: int, drifts: tuple = (), keep_dec
 
 def _score(detector: Any, signal: np.ndarray, direction: str) -> np.ndarray:
     t = np.asarray(detector.trace(signal), dtype=np.float64)
-    if t.shape != signal.shape:
+    if t.shape != signal.shape[:1]:
         raise RuntimeError(
             f"{type(detector).__name__}.trace returned shape {t.shape} for a signal of shape {signal.shape}."
         )

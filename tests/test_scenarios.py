@@ -406,7 +406,7 @@ BAD = [
     (lambda: Bootstrap([1.0, float("inf")]), ValueError, "'reference' contains 1 NaN or infinite"),
     (lambda: Bootstrap([1.0]), ValueError, "at least 2 samples"),
     (lambda: Bootstrap(["a", "b"]), TypeError, "must be numeric"),
-    (lambda: Bootstrap(np.zeros((4, 2))), ValueError, "must be 1-D"),
+    (lambda: Bootstrap(np.zeros((4, 2, 2))), ValueError, "must be 1-D or 2-D"),
     (lambda: Bootstrap(np.arange(10.0), block_size=0.5), ValueError, "'block_size' must be >= 1"),
     (lambda: Bootstrap(np.arange(10.0), block_size=11), ValueError, "at most len(reference)=10"),
     (_not_a_frame, TypeError, "must be a pandas DataFrame"),

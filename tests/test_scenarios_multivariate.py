@@ -62,3 +62,13 @@ def test_benchmark_pairs_detectors_with_the_signals_they_monitor():
     assert [s.scenario for s in res.skipped] == ["MultivariateShift"]
     assert any("skipped 1" in str(w.message) for w in caught)
     assert len(res.records) == 2
+
+
+def test_bootstrap_resamples_whole_rows():
+    from mlmon.scenarios import Bootstrap
+
+    ref = np.random.default_rng(4).normal(size=(300, 3))
+    s = Bootstrap(ref, n_samples=1000, block_size=5).generate(seed=0)
+    assert s.signal_kind == "multivariate" and s.signal.shape == (1000, 3)
+    rows = {tuple(r) for r in ref.tolist()}
+    assert all(tuple(r) in rows for r in s.signal.tolist())

@@ -354,7 +354,7 @@ def test_binary_detector_calibrates_on_an_error_stream():
         ((PageHinkley(), [0.0, np.nan] * 50), dict(arl=500), ValueError, "NaN"),
         ((PageHinkley(), np.zeros(10)), dict(arl=500), ValueError, "at least 30"),
         ((PageHinkley(), np.zeros((40, 2))), dict(arl=500), ValueError, "1-D"),
-        ((PageHinkley(), "data.csv"), dict(arl=500), TypeError, "Scenario or a 1-D"),
+        ((PageHinkley(), "data.csv"), dict(arl=500), TypeError, "Scenario or an array-like"),
         ((DDM(), Stationary()), dict(arl=500), ValueError, "0/1 error stream"),
         ((PageHinkley(), Stationary()), dict(arl=10), ValueError, "shortest average run length"),
         (("PageHinkley", Stationary()), dict(arl=500), TypeError, "mlmon detector"),

@@ -18,7 +18,7 @@ __all__ = ["Bootstrap"]
 @register_scenario
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Bootstrap(Scenario):
-    """A stationary stream resampled from your own 1-D reference sample.
+    """A stationary stream resampled from your own reference sample (values or rows).
 
     With ``block_size=1`` the samples are drawn i.i.d. (with replacement) from
     ``reference``. With ``block_size > 1`` it is the stationary bootstrap of Politis and
@@ -32,7 +32,8 @@ class Bootstrap(Scenario):
     Parameters
     ----------
     reference
-        1-D array-like of finite numbers, at least 2 of them. It is copied into a read-only
+        1-D array-like of finite numbers, at least 2 of them, or a 2-D ``(n, d)`` array of rows
+        (a multivariate stream: rows are resampled whole). It is copied into a read-only
         float64 array.
     n_samples
         Length of the stream.
@@ -67,7 +68,8 @@ class Bootstrap(Scenario):
     block_size: Annotated[float, at.Ge(1)] = 1
 
     def __post_init__(self) -> None:
-        ref = check_signal(self.reference, name=f"{self.name}: parameter 'reference'", min_length=2)
+        ref = check_signal(self.reference, name=f"{self.name}: parameter 'reference'", min_length=2,
+                           allow_2d=True)
         ref = np.array(ref, dtype=np.float64, copy=True)
         ref.flags.writeable = False
         object.__setattr__(self, "reference", ref)
@@ -86,8 +88,11 @@ class Bootstrap(Scenario):
 
     @property
     def signal_kind(self) -> str:  # type: ignore[override]
-        """``"binary"`` when the reference holds only 0 and 1 (an error stream), else ``"real"``."""
+        """``"multivariate"`` for rows, ``"binary"`` when the reference holds only 0 and 1 (an
+        error stream), else ``"real"``."""
         ref = self.reference
+        if ref.ndim == 2:
+            return "multivariate"
         return "binary" if bool(np.all((ref == 0.0) | (ref == 1.0))) else "real"
 
     @property
@@ -96,7 +101,7 @@ class Bootstrap(Scenario):
 
     def __repr__(self) -> str:
         return (
-            f"{self.name}(reference=<{self.reference.shape[0]} values, sha256 {self.fingerprint[:12]}>, "
+            f"{self.name}(reference=<{self.reference.shape[0]} {'rows' if self.reference.ndim == 2 else 'values'}, sha256 {self.fingerprint[:12]}>, "
             f"n_samples={self.n_samples!r}, block_size={self.block_size!r})"
         )
 

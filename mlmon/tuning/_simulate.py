@@ -198,10 +198,11 @@ def resolve_null(null: Any, run_length: int | None, default_length: Callable[[An
     else:
         if isinstance(null, (str, bytes, dict)) or null is None:
             raise TypeError(
-                f"{what} must be a stationary Scenario or a 1-D array-like reference sample, got "
-                f"{type(null).__name__}."
+                f"{what} must be a stationary Scenario or an array-like reference sample (values, "
+                f"or rows for a multivariate detector), got {type(null).__name__}."
             )
-        ref = check_signal(null, name=f"{what} (reference sample)", min_length=MIN_REFERENCE)
+        ref = check_signal(null, name=f"{what} (reference sample)", min_length=MIN_REFERENCE,
+                           allow_2d=True)
         length = run_length if run_length is not None else default_length(None)
         scenario = Bootstrap(reference=ref, n_samples=length)
         fp = fingerprint(ref)

@@ -55,3 +55,17 @@ def test_calibrated_arl_holds_on_fresh_streams():
     se_fresh = lengths.std(ddof=1) / math.sqrt(lengths.size)
     se_cal = cal.estimate * math.sqrt(cal.dispersion / cal.n_alarms)
     assert abs(lengths.mean() - cal.estimate) <= 3.0 * math.hypot(se_fresh, se_cal)
+
+
+def test_reference_rows_take_precomputed_kernels_bit_for_bit(monkeypatch):
+    # null runs bootstrapped from the reference look their kernels up in the reference's kernel
+    # matrix; the values must be exactly those computed directly, or calibration would differ
+    import mlmon.detectors._mmd_online as module
+
+    rng = np.random.default_rng(3)
+    ref = rng.normal(size=(120, 4))
+    rows = np.vstack([ref[rng.integers(0, 120, 300)], rng.normal(size=(50, 4))])
+    fast = MMDOnline(window_size=8).fit(ref).trace(rows)
+    monkeypatch.setattr(module, "_MAX_TABLE_ROWS", 0)
+    slow = MMDOnline(window_size=8).fit(ref).trace(rows)
+    assert np.array_equal(fast, slow, equal_nan=True)

@@ -396,8 +396,11 @@ def test_river_adapter_names_its_native_equivalent_and_the_mapping(tmp_path):
     assert "cannot be exported" in msg
     assert "native equivalent is PageHinkley(threshold=30.0, alternative='greater')" in msg
     assert "min_instances -> min_samples" in msg and "mode -> alternative" in msg
-    msg = export.why_not_exportable(River("ADWIN"))
-    assert msg.startswith("River('ADWIN') cannot be exported") and "It has no native equivalent" in msg
+    msg = export.why_not_exportable(River("ADWIN", delta=0.01))
+    assert msg.startswith("River('ADWIN', delta=0.01) cannot be exported")
+    assert "native equivalent is ADWIN(threshold=0.01)" in msg and "delta -> threshold" in msg
+    msg = export.why_not_exportable(River("FHDDM"))
+    assert msg.startswith("River('FHDDM') cannot be exported") and "It has no native equivalent" in msg
     assert list(tmp_path.iterdir()) == []
 
 

@@ -18,7 +18,9 @@ __all__ = ["MMDOnline"]
 #: Largest number of float64 values a vectorised step materialises at once.
 _CHUNK_VALUES = 1 << 21
 #: Rows evaluated together by ``run``; after an alarm (and reset) the rest of a chunk is redone.
-_CHUNK_ROWS = 512
+_CHUNK_ROWS = 1024
+#: Largest reference whose kernel matrix is kept (for null runs bootstrapped from it).
+_MAX_TABLE_ROWS = 3000
 
 
 def _ref_means(rows: np.ndarray, reference: np.ndarray, sigma: float) -> np.ndarray:
@@ -28,35 +30,71 @@ def _ref_means(rows: np.ndarray, reference: np.ndarray, sigma: float) -> np.ndar
     scale = -0.5 / (sigma * sigma)
     for start in range(0, rows.shape[0], step):
         block = rows[start: start + step]
-        diff = block[:, None, :] - reference[None, :, :]
-        sq = np.sum(diff * diff, axis=2)
-        out[start: start + step] = np.mean(np.exp(sq * scale), axis=1)
+        out[start: start + step] = np.mean(_kernel_pairs(block[:, None, :], reference[None, :, :],
+                                                         scale), axis=1)
     return out
 
 
-def _window_stats(rows: np.ndarray, means: np.ndarray, first: int, count: int, window: int,
-                  sigma: float, c_rr: float) -> np.ndarray:
+def _row_keys(rows: np.ndarray) -> np.ndarray:
+    """Each row's bytes as one opaque value (equal keys: bit-identical rows)."""
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    return rows.view(np.dtype((np.void, rows.shape[1] * 8))).ravel()
+
+
+def _kernel_pairs(a: np.ndarray, b: np.ndarray, scale: float) -> np.ndarray:
+    """``k(a_i, b_i)`` over the last axis (one formula for every path, so values agree bitwise)."""
+    diff = a - b
+    return np.exp(np.sum(diff * diff, axis=-1) * scale)
+
+
+def _band(rows: np.ndarray, ids: np.ndarray, i: np.ndarray, j: np.ndarray, scale: float,
+          table: np.ndarray | None) -> np.ndarray:
+    """Kernel of rows ``i`` (column vector) with rows ``j``: looked up in the reference's kernel
+    ``table`` where both rows are reference rows, computed otherwise."""
+    ii = np.broadcast_to(i[:, None], j.shape)
+    if table is None:
+        return _kernel_pairs(rows[ii], rows[j], scale)
+    a, b = ids[ii], ids[j]
+    flat = table.reshape(-1)
+    m = table.shape[0]
+    known = (a >= 0) & (b >= 0)
+    if known.all():
+        return np.take(flat, a * m + b)
+    out = np.empty(j.shape)
+    out[known] = np.take(flat, a[known] * m + b[known])
+    unknown = ~known
+    out[unknown] = _kernel_pairs(rows[ii[unknown]], rows[j[unknown]], scale)
+    return out
+
+
+def _window_stats(rows: np.ndarray, means: np.ndarray, ids: np.ndarray, first: int, count: int,
+                  window: int, sigma: float, c_rr: float, table: np.ndarray | None) -> np.ndarray:
     """Unbiased MMD^2 of the ``count`` windows ending at rows ``first .. first + count - 1``.
 
-    Every window's kernel matrix is formed and summed the same way whether one window or
-    many are evaluated, so a row-by-row ``update`` and a vectorised ``run`` agree bit for bit.
+    The kernel of each row with the ``window - 1`` rows before it is computed once (a band
+    of the kernel matrix, O(window) per row); each window's pair sum then adds band entries
+    in one fixed order, vectorised over windows, so a row-by-row ``update`` and a vectorised
+    ``run`` agree bit for bit.
     """
-    out = np.empty(count)
-    d = rows.shape[1]
-    step = max(1, _CHUNK_VALUES // (window * window * d))
+    w = window
+    lo = first - w + 2                               # first row whose band is needed
     scale = -0.5 / (sigma * sigma)
-    eye = np.eye(window, dtype=bool)
-    for s in range(0, count, step):
-        ends = np.arange(first + s, first + min(count, s + step))
-        idx = ends[:, None] - np.arange(window - 1, -1, -1)[None, :]
-        win = rows[idx]                                     # (k, W, d)
-        diff = win[:, :, None, :] - win[:, None, :, :]
-        k = np.exp(np.sum(diff * diff, axis=3) * scale)     # (k, W, W)
-        k[:, eye] = 0.0
-        s_ww = np.sum(k.reshape(k.shape[0], -1), axis=1)
-        s_wr = np.sum(means[idx], axis=1)
-        out[s: s + ends.shape[0]] = c_rr + s_ww / (window * (window - 1)) - 2.0 * s_wr / window
-    return out
+    lags = np.arange(1, w)
+    band = np.empty((first + count - lo, w - 1))
+    step = max(1, _CHUNK_VALUES // (w * rows.shape[1]))
+    for s in range(lo, first + count, step):
+        i = np.arange(s, min(first + count, s + step))
+        j = np.maximum(i[:, None] - lags[None, :], 0)  # lags reaching before row 0 are unused
+        band[s - lo: s - lo + i.shape[0]] = _band(rows, ids, i, j, scale, table)
+    # row start + a of a window pairs with the a rows before it: prefix sums over lags,
+    # taken row by row (a sequential cumsum), then one term per row of the window
+    prefix = np.cumsum(band, axis=1)
+    ends = np.arange(first, first + count)
+    s_ww = np.zeros(count)
+    for a in range(1, w):
+        s_ww += prefix[ends - w + 1 + a - lo, a - 1]
+    s_wr = np.sum(means[ends[:, None] - np.arange(w - 1, -1, -1)[None, :]], axis=1)
+    return c_rr + 2.0 * s_ww / (w * (w - 1)) - 2.0 * s_wr / w
 
 
 @register
@@ -120,13 +158,42 @@ class MMDOnline(BaseDetector):
         super().__init__()
 
     # -- state --------------------------------------------------------------------------
-    def _prepare(self, reference: np.ndarray) -> tuple[np.ndarray, float, float]:
+    def _prepare(self, reference: np.ndarray) -> tuple:
         sigma = median_heuristic(reference) if self.sigma is None else float(self.sigma)
         m = reference.shape[0]
-        # sum over i != j of k(r_i, r_j), row by row in a fixed order
-        sums = np.array([np.sum(np.exp(np.sum((reference - r) ** 2, axis=1) * (-0.5 / (sigma * sigma))))
-                         - 1.0 for r in reference])
-        return reference, sigma, float(np.sum(sums) / (m * (m - 1)))
+        keys = _row_keys(reference)
+        order = np.argsort(keys, kind="stable")
+        table = None
+        if m <= _MAX_TABLE_ROWS:  # the reference's kernel matrix, for bootstrapped null runs
+            scale = -0.5 / (sigma * sigma)
+            table = np.empty((m, m))
+            step = max(1, _CHUNK_VALUES // max(1, reference.size))
+            for s in range(0, m, step):
+                table[s: s + step] = _kernel_pairs(reference[s: s + step, None, :],
+                                                   reference[None, :, :], scale)
+            own = np.mean(table, axis=1)   # what _ref_means gives for these rows, bit for bit
+        else:
+            own = _ref_means(reference, reference, sigma)   # each reference row's kernel mean
+        # sum over i != j of k(r_i, r_j): each row's m kernels less its own k(r_i, r_i) = 1
+        c_rr = float(np.sum(own * m - 1.0) / (m * (m - 1)))
+        return reference, sigma, c_rr, own, (keys[order], order), table
+
+    @staticmethod
+    def _means(rows: np.ndarray, prepared: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """Kernel means against the reference, and each row's reference index (-1 for none).
+
+        Rows equal to a reference row (a bootstrap of the reference, as tuning uses) take the
+        values computed for it at fit; the formulas are the same, so the values are too."""
+        reference, sigma, _, own, (sorted_keys, order) = prepared[:5]
+        keys = _row_keys(rows)
+        pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.shape[0] - 1)
+        found = sorted_keys[pos] == keys
+        ids = np.where(found, order[pos], -1)
+        out = np.empty(rows.shape[0])
+        out[found] = own[ids[found]]
+        if not found.all():
+            out[~found] = _ref_means(rows[~found], reference, sigma)
+        return out, ids
 
     def fit(self, reference: Any) -> MMDOnline:
         """Use ``reference`` (all its rows, at least 2) as the reference sample; then reset."""
@@ -141,19 +208,20 @@ class MMDOnline(BaseDetector):
         self.n_features_ = None if ref is None else int(ref.shape[1])
         self.collect_ = None
         self.n_collected_ = 0
-        self.rows_ = None     # the last window_size - 1 rows (or fewer) and their kernel means
-        self.means_ = None
+        self.rows_ = None     # the last window_size - 1 rows (or fewer), their kernel means
+        self.means_ = None    # and their reference indices (-1 for rows not in the reference)
+        self.ids_ = None
         self.n_seen_ = 0
         return self
 
     def _snapshot(self) -> tuple:
         return (self.prepared_, self.n_features_,
                 None if self.collect_ is None else self.collect_.copy(), self.n_collected_,
-                self.rows_, self.means_, self.n_seen_)
+                self.rows_, self.means_, self.ids_, self.n_seen_)
 
     def _restore(self, snap: tuple) -> None:
         (self.prepared_, self.n_features_, self.collect_, self.n_collected_, self.rows_,
-         self.means_, self.n_seen_) = snap
+         self.means_, self.ids_, self.n_seen_) = snap
 
     # -- stepping -----------------------------------------------------------------------
     def _feed(self, x: np.ndarray, reset_on_drift: bool, out: np.ndarray | None = None
@@ -178,18 +246,19 @@ class MMDOnline(BaseDetector):
                     self.prepared_ = self._prepare(self.collect_.copy())
                     self.collect_ = None
                 continue
-            ref, sigma, c_rr = self.prepared_
+            sigma, c_rr = self.prepared_[1:3]
             end = min(size, pos + _CHUNK_ROWS)   # a chunk at a time: an alarm wastes little work
             new = x[pos:end]
             held = 0 if self.rows_ is None else self.rows_.shape[0]
             rows = new if held == 0 else np.concatenate([self.rows_, new])
-            means = _ref_means(new, ref, sigma)
+            means, ids = self._means(new, self.prepared_)
             if held:
                 means = np.concatenate([self.means_, means])
+                ids = np.concatenate([self.ids_, ids])
             first = max(w - 1, held)          # first row (in `rows`) ending a full window
             count = rows.shape[0] - first
-            stats = (_window_stats(rows, means, first, count, w, sigma, c_rr) if count > 0
-                     else np.empty(0))
+            stats = (_window_stats(rows, means, ids, first, count, w, sigma, c_rr,
+                                   self.prepared_[5]) if count > 0 else np.empty(0))
             if out is not None and count > 0:
                 out[pos + first - held: pos + first - held + count] = stats
             hit = np.flatnonzero(stats > self.threshold) if count > 0 else np.empty(0, np.int64)
@@ -205,7 +274,8 @@ class MMDOnline(BaseDetector):
                 alarms.append((pos + first - held + j, float(stats[j])))
             self.n_seen_ += end - pos
             keep = min(w - 1, rows.shape[0])
-            self.rows_, self.means_ = rows[rows.shape[0] - keep:].copy(), means[means.shape[0] - keep:].copy()
+            cut = rows.shape[0] - keep
+            self.rows_, self.means_, self.ids_ = rows[cut:].copy(), means[cut:].copy(), ids[cut:].copy()
             last = float(stats[-1]) if count > 0 else math.nan
             last_n_seen = self.n_seen_
             pos = end

@@ -283,3 +283,14 @@ def test_multivariate_tests_join_the_family_and_catch_joint_drift():
         Monitor(multivariate=["nope"])
     with pytest.raises(ValueError, match="at least 2 numeric"):
         Monitor(multivariate=["mmd"]).fit(ref[["a"]])
+
+
+def test_threads_give_the_same_report():
+    rng = np.random.default_rng(15)
+    ref, cur = _frame(rng, 2000), _frame(rng, 800, shift=0.2, drifted={"x1", "c0"})
+    cur.loc[:30, "x3"] = np.nan
+    one = Monitor(min_effect=0.01, seed=0).fit(ref).check(cur).to_frame()   # seeded power
+    two = Monitor(min_effect=0.01, seed=0, n_jobs=2).fit(ref).check(cur).to_frame()
+    pd.testing.assert_frame_equal(one, two)
+    with pytest.raises(ValueError, match="n_jobs"):
+        Monitor(n_jobs=0)

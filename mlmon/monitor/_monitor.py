@@ -4,6 +4,7 @@ over a schedule of looks."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NamedTuple
@@ -274,6 +275,8 @@ class Monitor:
         :mod:`mlmon.runtime` (KS p-values from the Kolmogorov limit law with Stephens'
         correction, chi-square tails exact), so that :func:`mlmon.export.export_monitor`
         can ship the monitor and production decides exactly as research does.
+    n_jobs
+        Threads testing columns at once (-1: one per core); results do not depend on it.
     seed
         Seed for tests with permutation p-values.
 
@@ -308,6 +311,7 @@ class Monitor:
         multivariate: Sequence[str] = (),
         max_categories: Annotated[int, Ge(2)] = 50,
         pvalues: Literal["scipy", "portable"] = "scipy",
+        n_jobs: int = 1,
         seed: int | None = None,
     ):
         self.alpha = alpha
@@ -323,12 +327,16 @@ class Monitor:
         self.multivariate = multivariate
         self.max_categories = max_categories
         self.pvalues = pvalues
+        self.n_jobs = n_jobs
         self.seed = seed
         validate_params(self)
         self._check_params()
 
     # -- parameters ---------------------------------------------------------------------
     def _check_params(self) -> None:
+        if self.n_jobs != -1 and self.n_jobs < 1:
+            raise ValueError(f"Monitor: n_jobs must be -1 (one thread per core) or >= 1, got "
+                             f"{self.n_jobs!r}.")
         if self.alpha is not None and self.schedule is not None:
             raise ValueError("Monitor: give either alpha (the level of each look) or a schedule "
                              "(which sets it), not both.")
@@ -390,13 +398,14 @@ class Monitor:
         return {k: getattr(self, k) for k in (
             "alpha", "correction", "schedule", "numeric_test", "categorical_test", "binary_test",
             "tests", "kinds", "columns", "min_effect", "multivariate", "max_categories", "pvalues",
-            "seed")}
+            "n_jobs", "seed")}
 
     def __repr__(self) -> str:
         shown = [f"{k}={v!r}" for k, v in self.get_params().items()
                  if v is not None and v != () and not (k, v) in {
                      ("correction", "holm"), ("numeric_test", "ks"), ("categorical_test", "chi_square"),
-                     ("binary_test", "chi_square"), ("max_categories", 50), ("pvalues", "scipy")}]
+                     ("binary_test", "chi_square"), ("max_categories", 50), ("pvalues", "scipy"),
+                     ("n_jobs", 1)}]
         return f"Monitor({', '.join(shown)})"
 
     @property
@@ -470,10 +479,6 @@ class Monitor:
     # -- check --------------------------------------------------------------------------
     def check(self, current: Any) -> MonitorReport:
         """Compare ``current`` with the reference; every monitored column must be present."""
-        import pandas as pd
-
-        from mlmon import stats
-
         if not hasattr(self, "columns_"):
             raise RuntimeError("Monitor: call fit(reference) before check(current).")
         frame = _as_frame(current, "current")
@@ -484,38 +489,16 @@ class Monitor:
         if self.state_ is not None:
             return self._check_portable(frame)
         ref = self.reference_
-        rows: list[_Row] = []
-        for col in self.columns_:
-            kind, test = self.kinds_[col], self.tests_[col]
-            if kind == "numeric":
-                if not _is_numeric(frame[col]):
-                    raise ValueError(f"Monitor: column {col!r} is numeric in the reference but "
-                                     f"{frame[col].dtype} in current.")
-                r_vals, n_null_r = self.numeric_ref_[col]
-                c_all = frame[col].to_numpy(dtype=float, na_value=np.nan)
-                c_vals = c_all[~np.isnan(c_all)]
-                if not np.all(np.isfinite(c_vals)):
-                    raise ValueError(f"Monitor: column {col!r} holds infinite values in current; "
-                                     "replace them (or map them to NaN) first.")
-                if c_vals.size == 0:
-                    rows.append(_Row(col, kind, None, "no present values in current"))
-                else:
-                    rows.append(_Row(col, kind, stats.two_sample(
-                        r_vals, np.sort(c_vals), test=test, **self._options(test))))
-                n_null_c = c_all.size - c_vals.size
-                if n_null_r or n_null_c:
-                    n_r = r_vals.size + n_null_r
-                    null_r = np.repeat([NULL_LABEL, "present"], [n_null_r, r_vals.size])
-                    null_c = np.where(np.isnan(c_all), NULL_LABEL, "present")
-                    rows.append(_Row(f"{col} (null rate)", "binary",
-                                     stats.two_sample(null_r, null_c, test="chi_square"),
-                                     f"missing: {n_null_r / n_r:.2%} in reference, "
-                                     f"{n_null_c / c_all.size:.2%} in current", n_categories=2))
-            else:
-                r_lab, c_lab = self.labels_ref_[col], _labels(frame[col])
-                rows.append(_Row(col, kind, stats.two_sample(r_lab, c_lab, test=test,
-                                                             **self._options(test)),
-                                 n_categories=len(pd.unique(np.concatenate([r_lab, c_lab])))))
+        series = [(col, frame[col]) for col in self.columns_]
+        workers = (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+        if workers == 1 or len(series) == 1:
+            per_column = [self._column_rows(col, values) for col, values in series]
+        else:  # numpy and scipy release the GIL in the heavy parts: threads share the work
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(workers, len(series))) as pool:
+                per_column = list(pool.map(lambda cv: self._column_rows(*cv), series))
+        rows: list[_Row] = [row for found in per_column for row in found]
         for name in self.multivariate:
             numeric = [c for c in self.columns_ if self.kinds_[c] == "numeric"]
             x_ref = ref[numeric].dropna().to_numpy(dtype=float)
@@ -524,6 +507,45 @@ class Monitor:
             rows.append(_Row(f"[{name}]", "multivariate", func(x_ref, x_cur, seed=self.seed),
                              f"joint test of {len(numeric)} numeric columns on complete rows"))
         return self._decide(rows, n_current=int(frame.shape[0]))
+
+    def _column_rows(self, col: str, values) -> list[_Row]:
+        """The hypotheses of one column of the current batch (its test, and its missing rate)."""
+        import pandas as pd
+
+        from mlmon import stats
+
+        rows: list[_Row] = []
+        kind, test = self.kinds_[col], self.tests_[col]
+        if kind == "numeric":
+            if not _is_numeric(values):
+                raise ValueError(f"Monitor: column {col!r} is numeric in the reference but "
+                                 f"{values.dtype} in current.")
+            r_vals, n_null_r = self.numeric_ref_[col]
+            c_all = values.to_numpy(dtype=float, na_value=np.nan)
+            c_vals = c_all[~np.isnan(c_all)]
+            if not np.all(np.isfinite(c_vals)):
+                raise ValueError(f"Monitor: column {col!r} holds infinite values in current; "
+                                 "replace them (or map them to NaN) first.")
+            if c_vals.size == 0:
+                rows.append(_Row(col, kind, None, "no present values in current"))
+            else:
+                rows.append(_Row(col, kind, stats.two_sample(
+                    r_vals, np.sort(c_vals), test=test, **self._options(test))))
+            n_null_c = c_all.size - c_vals.size
+            if n_null_r or n_null_c:
+                n_r = r_vals.size + n_null_r
+                null_r = np.repeat([NULL_LABEL, "present"], [n_null_r, r_vals.size])
+                null_c = np.where(np.isnan(c_all), NULL_LABEL, "present")
+                rows.append(_Row(f"{col} (null rate)", "binary",
+                                 stats.two_sample(null_r, null_c, test="chi_square"),
+                                 f"missing: {n_null_r / n_r:.2%} in reference, "
+                                 f"{n_null_c / c_all.size:.2%} in current", n_categories=2))
+        else:
+            r_lab, c_lab = self.labels_ref_[col], _labels(values)
+            rows.append(_Row(col, kind, stats.two_sample(r_lab, c_lab, test=test,
+                                                         **self._options(test)),
+                             n_categories=len(pd.unique(np.concatenate([r_lab, c_lab])))))
+        return rows
 
     def _check_portable(self, frame) -> MonitorReport:
         from mlmon.runtime._monitor import hypotheses

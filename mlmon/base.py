@@ -216,15 +216,26 @@ class BaseDetector:
         raise NotImplementedError(f"{type(self).__name__} has no threshold-free trace.")
 
     def _export_state(self) -> dict[str, Any]:
-        """Values learnt by ``fit`` that a production runtime needs (scalars or arrays)."""
-        return {}
+        """Values learnt by ``fit`` that a production runtime needs (scalars or arrays).
+
+        By default: the fitted ``reference`` when ``fit`` kept one in ``reference_`` (so that
+        tuning's copies of a fitted detector with another threshold keep it), else nothing.
+        """
+        ref = getattr(self, "reference_", None)
+        return {} if ref is None else {"reference": ref}
 
     def _import_state(self, state: dict[str, Any]) -> None:
-        """Restore what ``_export_state`` returned, then reset. By default each key goes back
-        to the attribute of the same name plus ``_``; detectors that derive more override it."""
+        """Restore what ``_export_state`` returned, then reset. By default a ``reference`` is
+        fitted again and each other key goes back to the attribute of the same name plus
+        ``_``; detectors that derive more override it."""
+        state = dict(state)
+        reference = state.pop("reference", None)
         for key, value in state.items():
             setattr(self, f"{key}_", value)
-        self.reset()
+        if reference is not None:
+            self.fit(reference)
+        else:
+            self.reset()
 
 
 def same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:

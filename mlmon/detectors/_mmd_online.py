@@ -9,7 +9,7 @@ import numpy as np
 from annotated_types import Ge, Gt
 
 from mlmon.base import Alarms, BaseDetector, DriftResult
-from mlmon.detectors._multivariate import _as_rows
+from mlmon.detectors._multivariate import WindowedRows, _as_rows
 from mlmon.detectors._registry import register
 from mlmon.stats._mmd import check_rows, median_heuristic
 
@@ -300,29 +300,9 @@ class MMDOnline(BaseDetector):
         return Alarms(indices=np.array([a[0] for a in alarms], dtype=np.int64),
                       n_seen=int(x.shape[0]))
 
-    def trace(self, signal: Any) -> np.ndarray:
-        """The squared MMD at every row (NaN before a window is full), as if no alarm reset the
-        detector; the detector's state is left unchanged."""
-        x = check_rows(signal, name="signal", n_features=self.n_features_)
-        out = np.full(x.shape[0], np.nan)
-        snap = self._snapshot()
-        try:
-            self._feed(x, False, out)
-        finally:
-            self._restore(snap)
-        return out
-
-    def _export_state(self) -> dict[str, Any]:
-        """The fitted reference rows (empty when the reference is collected from the stream)."""
-        ref = getattr(self, "reference_", None)
-        return {} if ref is None else {"reference": ref}
-
-    def _import_state(self, state: dict[str, Any]) -> None:
-        """Fit on an exported reference again (what tuning does to a copy with a new threshold)."""
-        if "reference" in state:
-            self.fit(state["reference"])
-        else:
-            self.reset()
+    # trace (a statistic per row, no resets, state untouched) works as for the windowed
+    # multivariate tests, on this class's _feed
+    trace = WindowedRows.trace
 
     def _not_exportable_reason(self) -> str:
         return ("MMDOnline is a multivariate sequential detector, which mlmon.runtime does not run "

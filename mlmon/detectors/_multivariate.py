@@ -116,18 +116,6 @@ class WindowedRows:
         self.rng_ = np.random.default_rng(getattr(self, "seed", None))
         return self
 
-    def _export_state(self) -> dict[str, Any]:
-        """The fitted reference rows (empty when the reference is collected from the stream)."""
-        ref = getattr(self, "reference_", None)
-        return {} if ref is None else {"reference": ref}
-
-    def _import_state(self, state: dict[str, Any]) -> None:
-        """Fit on an exported reference again (what tuning does to a copy with a new threshold)."""
-        if "reference" in state:
-            self.fit(state["reference"])
-        else:
-            self.reset()
-
     def _snapshot(self) -> tuple:
         return (self.prepared_, self.n_features_,
                 None if self.collect_ is None else self.collect_.copy(), self.n_collected_,

@@ -450,3 +450,22 @@ def check_bounded_state(det: BaseDetector) -> None:
         f"{_name(det)}: state grew with the stream length (at most {max(sizes[:half])} over the "
         f"first half of {x.shape[0]:,} values, {max(sizes[half:])} over the second); keep "
         "buffers of a fixed size.")
+
+
+def check_threshold_copy_keeps_fit(det: BaseDetector) -> None:
+    """A copy with its threshold set anew (as tuning makes) keeps what ``fit`` learnt.
+
+    Tuning builds each candidate with ``clone`` and carries the fitted state over through
+    ``_export_state``/``_import_state``; a detector whose fit is lost there would be
+    calibrated on a reference collected from the null stream instead of the one it was given.
+    """
+    param = det.threshold_param
+    if param is None:
+        raise SkipCheck(f"{type(det).__name__} has no threshold parameter to tune")
+    from mlmon.tuning._simulate import with_param
+
+    ref = _fit_reference(det, seed=25)
+    copy = with_param(_fresh(det).fit(ref), param, getattr(det, param))
+    x = drifting_stream(det.signal_kind, 1500, seed=26)
+    _alarms_equal(copy.run(x), _fresh(det).fit(ref).run(x),
+                  "alarms of a fitted detector and of tuning's copy of it", det)

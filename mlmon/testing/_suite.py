@@ -48,6 +48,7 @@ CHECKS: tuple[Check, ...] = (
     Check("result_contract", _checks.check_result_contract),
     Check("bad_input", _checks.check_bad_input),
     Check("bounded_state", _checks.check_bounded_state),
+    Check("threshold_copy_keeps_fit", _checks.check_threshold_copy_keeps_fit),
     Check("pvalues_valid_under_null", _statistical.check_pvalues_valid_under_null, statistical=True),
     Check("detects_large_shift", _statistical.check_detects_large_shift, statistical=True),
     Check("config_roundtrip", _statistical.check_config_roundtrip),

@@ -254,7 +254,6 @@ def run(
     skipped: list[Skipped] = []
     tasks = []
     for (sname, scen), sseed in zip(scens, scenario_seeds):
-        kind = getattr(scen, "signal_kind", "real")
         runnable = []
         for dname, det in dets:
             why = mismatch(det, scen)

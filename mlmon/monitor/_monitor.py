@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NamedTuple
 
 import numpy as np
 from annotated_types import Ge, Gt, Lt
 
 from mlmon._validation import validate_params
-from mlmon.stats._multiple import CORRECTIONS, adjust_pvalues
+from mlmon.stats._multiple import adjust_pvalues
 from mlmon.stats._result import TestResult
 
 __all__ = ["FeatureDrift", "Monitor", "MonitorReport", "Schedule", "column_kind",

@@ -12,7 +12,7 @@ ALIBI_PIP  := $(ALIBI_VENV)/bin/python -m pip --disable-pip-version-check
 # CPU wheel on local disk, an unpinned one would download a multi-GB CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: run test test-alibi perf clean
+.PHONY: run test test-alibi lab perf clean
 
 ## run: set up .venv (core dependencies only, no torch) and run the main job
 ## (writes experiments/results/quickstart/)
@@ -51,6 +51,14 @@ $(ALIBI_VENV)/.stamp: pyproject.toml
 test-alibi: $(ALIBI_VENV)/.stamp
 	OMP_NUM_THREADS=1 NUMBA_CACHE_DIR=$(ALIBI_VENV)/numba-cache \
 		$(ALIBI_VENV)/bin/python -m pytest -n 2 -q -p no:cacheprovider
+
+## lab: JupyterLab on notebooks/ in .venv (dev and notebooks extras), whose kernel the notebooks use
+$(VENV)/.stamp-lab: $(VENV)/.stamp-dev
+	$(PIP) install -q -e ".[dev,notebooks]"
+	touch $@
+
+lab: $(VENV)/.stamp-lab
+	$(VENV)/bin/jupyter lab notebooks/
 
 ## perf: speed ratios against peer libraries (by hand; not part of the suite)
 perf: $(VENV)/.stamp-dev

@@ -294,3 +294,9 @@ def test_threads_give_the_same_report():
     pd.testing.assert_frame_equal(one, two)
     with pytest.raises(ValueError, match="n_jobs"):
         Monitor(n_jobs=0)
+
+
+def test_one_liner_result_renders_in_notebooks():
+    rng = np.random.default_rng(16)
+    html = label_drift(rng.binomial(1, 0.2, 500), rng.binomial(1, 0.2, 200))._repr_html_()
+    assert "<table" in html and "chi_square" in html and "pvalue_adjusted" in html

@@ -119,6 +119,11 @@ class FeatureDrift:
             "n_current": 0 if r is None else r.n_current, "note": self.note,
         }
 
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        return pd.DataFrame([self.to_dict()]).to_html(index=False)
+
 
 @dataclass(frozen=True, slots=True)
 class MonitorReport:

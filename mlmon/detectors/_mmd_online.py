@@ -233,18 +233,8 @@ class MMDOnline(BaseDetector):
         last, last_n_seen = math.nan, self.n_seen_
         while pos < size:
             if self.prepared_ is None:
-                if self.collect_ is None:
-                    self.n_features_ = int(x.shape[1])
-                    self.collect_ = np.empty((self.reference_size, x.shape[1]))
-                take = min(self.reference_size - self.n_collected_, size - pos)
-                self.collect_[self.n_collected_: self.n_collected_ + take] = x[pos: pos + take]
-                self.n_collected_ += take
-                self.n_seen_ += take
-                pos += take
+                pos = self._collect_rows(x, pos)
                 last, last_n_seen = math.nan, self.n_seen_
-                if self.n_collected_ == self.reference_size:
-                    self.prepared_ = self._prepare(self.collect_.copy())
-                    self.collect_ = None
                 continue
             sigma, c_rr = self.prepared_[1:3]
             end = min(size, pos + _CHUNK_ROWS)   # a chunk at a time: an alarm wastes little work
@@ -300,9 +290,10 @@ class MMDOnline(BaseDetector):
         return Alarms(indices=np.array([a[0] for a in alarms], dtype=np.int64),
                       n_seen=int(x.shape[0]))
 
-    # trace (a statistic per row, no resets, state untouched) works as for the windowed
-    # multivariate tests, on this class's _feed
+    # trace (a statistic per row, no resets, state untouched) and the collection of an unfitted
+    # detector's reference work as for the windowed multivariate tests, on this class's _feed
     trace = WindowedRows.trace
+    _collect_rows = WindowedRows._collect_rows
 
     def _not_exportable_reason(self) -> str:
         return ("MMDOnline is a multivariate sequential detector, which mlmon.runtime does not run "

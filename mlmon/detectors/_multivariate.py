@@ -129,6 +129,21 @@ class WindowedRows:
         self.rng_.bit_generator.state = rng_state
 
     # -- stepping ---------------------------------------------------------------------------
+    def _collect_rows(self, x: np.ndarray, pos: int) -> int:
+        """Add rows of ``x`` from ``pos`` to the reference being collected; prepare it once
+        complete. Returns the position after the rows taken."""
+        if self.collect_ is None:
+            self.n_features_ = int(x.shape[1])
+            self.collect_ = np.empty((self.reference_size, x.shape[1]))
+        take = min(self.reference_size - self.n_collected_, x.shape[0] - pos)
+        self.collect_[self.n_collected_: self.n_collected_ + take] = x[pos: pos + take]
+        self.n_collected_ += take
+        self.n_seen_ += take
+        if self.n_collected_ == self.reference_size:
+            self.prepared_ = self._prepare(self.collect_.copy())
+            self.collect_ = None
+        return pos + take
+
     def _absorb(self, rows: np.ndarray) -> None:
         n, k = self.window_size, rows.shape[0]
         if self.window_ is None:
@@ -154,18 +169,8 @@ class WindowedRows:
         pos, size, last_n_seen = 0, x.shape[0], self.n_seen_
         while pos < size:
             if self.prepared_ is None:
-                if self.collect_ is None:
-                    self.n_features_ = int(x.shape[1])
-                    self.collect_ = np.empty((self.reference_size, x.shape[1]))
-                take = min(self.reference_size - self.n_collected_, size - pos)
-                self.collect_[self.n_collected_: self.n_collected_ + take] = x[pos: pos + take]
-                self.n_collected_ += take
-                self.n_seen_ += take
-                pos += take
+                pos = self._collect_rows(x, pos)
                 last_n_seen = self.n_seen_
-                if self.n_collected_ == self.reference_size:
-                    self.prepared_ = self._prepare(self.collect_.copy())
-                    self.collect_ = None
                 continue
             t0 = self.t_
             j = n - t0 if t0 < n else step - (t0 - n) % step

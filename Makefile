@@ -26,7 +26,7 @@ $(VENV)/.stamp-dev: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)"
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,notebooks,browser]"
 	touch $(VENV)/.stamp-run $@
 
 run: $(VENV)/.stamp-run
@@ -52,12 +52,9 @@ test-alibi: $(ALIBI_VENV)/.stamp
 	OMP_NUM_THREADS=1 NUMBA_CACHE_DIR=$(ALIBI_VENV)/numba-cache \
 		$(ALIBI_VENV)/bin/python -m pytest -n 2 -q -p no:cacheprovider
 
-## lab: JupyterLab on notebooks/ in .venv (dev and notebooks extras), whose kernel the notebooks use
-$(VENV)/.stamp-lab: $(VENV)/.stamp-dev
-	$(PIP) install -q -e ".[dev,notebooks]"
-	touch $@
-
-lab: $(VENV)/.stamp-lab
+## lab: JupyterLab on notebooks/ in .venv (the test environment, which has the notebooks extra),
+## whose kernel the notebooks use
+lab: $(VENV)/.stamp-dev
 	$(VENV)/bin/jupyter lab notebooks/
 
 ## perf: speed ratios against peer libraries (by hand; not part of the suite)

@@ -103,9 +103,11 @@ def test_every_object_in_the_schema_is_closed():
         elif "object" in types:
             open_objects.append(path)
     # the document itself is closed by its oneOf branches; the open ones hold another
-    # object's parameters (the null scenario's, the calibrated detector's)
+    # object's parameters (the null scenario's, the calibrated detector's, the drift scenario's)
     assert open_objects == [(), ("$defs", "calibration", "properties", "null_params"),
-                            ("$defs", "calibration", "properties", "detector_params")]
+                            ("$defs", "calibration", "properties", "detector_params"),
+                            ("$defs", "calibration", "properties", "operating_point", "properties",
+                             "drift_params")]
 
 
 def test_check_schema_refuses_keywords_the_validator_lacks():

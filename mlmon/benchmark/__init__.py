@@ -17,6 +17,6 @@ Examples
 from mlmon.benchmark import metrics
 from mlmon.benchmark._records import RunRecord, Skipped
 from mlmon.benchmark._result import BenchmarkResult
-from mlmon.benchmark._run import run
+from mlmon.benchmark._run import mismatch, run
 
-__all__ = ["BenchmarkResult", "RunRecord", "Skipped", "metrics", "run"]
+__all__ = ["BenchmarkResult", "RunRecord", "Skipped", "metrics", "mismatch", "run"]

@@ -134,6 +134,44 @@ class BenchmarkResult:
             tolerance=tolerances.pop() if tolerances else None,
         )
 
+    def select(self, *, detectors: Iterable[str] | None = None,
+               scenarios: Iterable[str] | None = None) -> BenchmarkResult:
+        """The records (and skipped pairs) of some detectors and scenarios, by name.
+
+        None keeps all. A name the result does not hold is an error, so a typo never
+        filters silently to nothing.
+
+        Examples
+        --------
+        >>> from mlmon.benchmark import run
+        >>> from mlmon.detectors import CUSUM, PageHinkley
+        >>> from mlmon.scenarios import MeanShift
+        >>> res = run({"cusum": CUSUM(mean=0.0, std=1.0), "ph": PageHinkley()},
+        ...           {"shift": MeanShift(n_samples=1000, position=500)}, seeds=2, progress=False)
+        >>> sorted({r.detector for r in res.select(detectors=["ph"]).records})
+        ['ph']
+        """
+        def names(given: Iterable[str] | None, held: set[str], what: str) -> set[str] | None:
+            if given is None:
+                return None
+            if isinstance(given, str):
+                given = [given]
+            wanted = set(given)
+            unknown = sorted(wanted - held)
+            if unknown:
+                raise ValueError(f"select: no {what} named {unknown} in this result; it holds {sorted(held)}.")
+            return wanted
+
+        dets = names(detectors, {r.detector for r in self.records} | {s.detector for s in self.skipped}, "detector")
+        scens = names(scenarios, {r.scenario for r in self.records} | {s.scenario for s in self.skipped}, "scenario")
+
+        def keep(det: str, scen: str) -> bool:
+            return (dets is None or det in dets) and (scens is None or scen in scens)
+
+        return BenchmarkResult(records=tuple(r for r in self.records if keep(r.detector, r.scenario)),
+                               skipped=tuple(s for s in self.skipped if keep(s.detector, s.scenario)),
+                               tolerance=self.tolerance)
+
     # -- tables ---------------------------------------------------------------------------
     def to_frame(self, *, tolerance: int | None | str = "result"):
         """One row per run: the record's identity and every per-run metric.

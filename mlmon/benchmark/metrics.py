@@ -83,6 +83,7 @@ __all__ = [
     "false_alarms",
     "first_alarm",
     "missed_detection_rate",
+    "proportion_interval",
     "redundant_alarms",
     "run_length",
 ]
@@ -487,3 +488,38 @@ def average_run_length(*, lengths: Any, censored: Any, confidence: float = 0.95,
     d = (~cens).astype(np.float64)
     est, low, high, phi = _arl_from_sums(n, L.sum(), d.sum(), np.sum(L * L), np.sum(d * L), conf, overdispersion)
     return ARLEstimate(float(est), float(low), float(high), n, int(d.sum()), conf, float(L.sum()), float(phi))
+
+
+def proportion_interval(*, successes: Any, trials: Any, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion ``successes / trials`` (a detection rate, say).
+
+    Vectorised over arrays of counts; NaN where ``trials == 0``. The Wilson interval keeps
+    close to its nominal coverage for small ``trials`` and proportions near 0 or 1, where the
+    normal (Wald) interval collapses.
+
+    Examples
+    --------
+    >>> lo, hi = proportion_interval(successes=[0, 8, 10], trials=[10, 10, 10])
+    >>> [round(float(v), 3) for v in lo], [round(float(v), 3) for v in hi]
+    ([0.0, 0.49, 0.722], [0.278, 0.943, 1.0])
+    """
+    from scipy.stats import norm
+
+    confidence = _check_confidence(confidence)
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    if k.shape != n.shape:
+        raise ValueError(f"successes and trials must have the same shape, got {k.shape} and {n.shape}.")
+    if np.any(~np.isfinite(k)) or np.any(~np.isfinite(n)) or np.any(k < 0) or np.any(n < 0):
+        raise ValueError("successes and trials must be finite counts >= 0.")
+    if np.any(k > n):
+        raise ValueError("successes cannot exceed trials.")
+    z = float(norm.ppf(0.5 + confidence / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        den = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / den
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+        lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return lo, hi

@@ -219,20 +219,45 @@ def _calibration_schema() -> dict[str, Any]:
                 "entropy": {"type": ["integer", "array"], "items": {"type": "integer", "minimum": 0}},
                 "spawn_key": {"type": "array", "items": {"type": "integer", "minimum": 0}},
                 "scheme": {"type": "string"},
+                "drift_scheme": {"type": "string"},
             },
         },
-        "method": {"enum": ["trace", "bisection"]},
+        "method": {"enum": ["trace", "bisection", "operating_curve"],
+                   "description": ("How the threshold was found: solved to the budget by "
+                                   "mlmon.tuning.calibrate ('trace' or 'bisection'), or chosen "
+                                   "as a point of an operating curve ('operating_curve').")},
         "conservative": {"type": "boolean"},
         "elapsed": number,
         "detector_params": {"type": "object", "description": "The calibrated detector's parameters."},
     }
+    point = {
+        "type": "object",
+        "description": ("For a threshold chosen on an operating curve: what it bought on the "
+                        "curve's drift runs."),
+        "additionalProperties": False,
+        "required": ["drift", "drift_params", "drift_run_length", "detection_rate", "n_detected",
+                     "mean_delay", "median_delay", "p_false_alarm_before_change", "tolerance"],
+        "properties": {
+            "drift": {"type": "string"},
+            "drift_params": {"type": "object"},
+            "drift_run_length": {"type": "integer", "minimum": 0},
+            "detection_rate": number,
+            "n_detected": {"type": "integer", "minimum": 0},
+            "mean_delay": number,
+            "median_delay": number,
+            "p_false_alarm_before_change": number,
+            "tolerance": {"type": ["integer", "null"], "minimum": 0},
+        },
+    }
+    required = list(props)
+    props["operating_point"] = point
     return {
         "type": ["object", "null"],
         "description": ("How the threshold was calibrated: mlmon.tuning's Calibration.to_dict() "
                         "(non-finite numbers written as null). Provenance only: the runtime "
                         "never reads it."),
         "additionalProperties": False,
-        "required": list(props),
+        "required": required,
         "properties": props,
     }
 

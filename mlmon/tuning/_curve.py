@@ -198,6 +198,63 @@ class OperatingCurve:
             "arl", "arl_ci_low", "arl_ci_high", "false_alarms_per_10k",
             "p_false_alarm_before_change", "detection_rate", "mean_delay", "median_delay")})
 
+    def provenance(self, index: int, detector: Any, *, target: float | None = None) -> dict[str, Any]:
+        """The record of threshold ``index`` that :func:`mlmon.export.export` takes as ``calibration``.
+
+        Same keys as :meth:`Calibration.to_dict <mlmon.tuning.Calibration.to_dict>` with
+        ``method="operating_curve"``, plus ``operating_point``: what the threshold bought on the
+        drift runs (detection rate, delays, false alarms before the change).
+
+        Parameters
+        ----------
+        index
+            Row of the curve (0 is the most sensitive threshold).
+        detector
+            The detector exported, with this row's threshold (its parameters are recorded).
+        target
+            The ARL budget the point was chosen for, if any.
+
+        Examples
+        --------
+        >>> from mlmon.detectors import CUSUM
+        >>> from mlmon.scenarios import MeanShift
+        >>> drift = MeanShift(n_samples=2000, position=1000, shift=1.0)
+        >>> curve = operating_curve(CUSUM(mean=0.0, std=1.0), null=drift.null(), drift=drift,
+        ...                         thresholds=[3.0, 5.0, 8.0], n_runs=50, run_length=5000)
+        >>> rec = curve.provenance(1, CUSUM(mean=0.0, std=1.0, threshold=5.0))
+        >>> rec["method"], rec["value"], rec["operating_point"]["drift"]
+        ('operating_curve', 5.0, 'MeanShift')
+        """
+        from mlmon.tuning._calibrate import _finite_or_none
+
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < len(self):
+            raise ValueError(f"index must be a row of the curve, an integer in [0, {len(self) - 1}]; got {index!r}.")
+        i = int(index)
+        param = getattr(detector, "threshold_param", None)
+        if param != self.param or not math.isclose(float(getattr(detector, param)), float(self.thresholds[i]),
+                                                   rel_tol=1e-12, abs_tol=0.0):
+            raise ValueError(f"detector must carry row {i}'s threshold ({self.param}={self.thresholds[i]!r}); "
+                             f"use detector.clone({self.param}=curve.thresholds[{i}]).")
+        rec = {
+            "detector_class": self.detector_class, "param": self.param, "value": float(self.thresholds[i]),
+            "budget": "arl", "target": target, "estimate": float(self.arl[i]),
+            "ci_low": float(self.arl_ci_low[i]), "ci_high": float(self.arl_ci_high[i]),
+            "confidence": self.confidence, "n_runs": self.n_runs, "run_length": self.run_length,
+            "n_alarms": int(self.n_alarms[i]), "n_windows": None, "dispersion": None, "tail_pvalue": None,
+            "null": self.null, "null_params": self.null_params, "fingerprint": self.fingerprint,
+            "seed": self.seed, "method": "operating_curve", "conservative": False, "elapsed": self.elapsed,
+            "detector_params": detector.get_params(),
+            "operating_point": {
+                "drift": self.drift, "drift_params": self.drift_params,
+                "drift_run_length": self.drift_run_length,
+                "detection_rate": float(self.detection_rate[i]), "n_detected": int(self.n_detected[i]),
+                "mean_delay": float(self.mean_delay[i]), "median_delay": float(self.median_delay[i]),
+                "p_false_alarm_before_change": float(self.p_false_alarm_before_change[i]),
+                "tolerance": self.tolerance,
+            },
+        }
+        return _finite_or_none(jsonable(rec))
+
     def _repr_html_(self) -> str:
         head = (f"<p><b>OperatingCurve</b> of {html.escape(self.detector_class)}.{html.escape(self.param)}: "
                 f"null {html.escape(self.null)} ({self.n_runs} runs of {self.run_length}), drift "

@@ -81,6 +81,18 @@ class Policy:
     def start(self, ctx: Context) -> None:
         """Called once before the first served sample."""
         self.ctx = ctx
+        #: (t, action, reason) entries the policy adds to the replay's decision log
+        self.events: list[tuple[int, str, str]] = []
+
+    @property
+    def watches_samples(self) -> bool:
+        """Whether :meth:`on_sample` does anything (the replay skips the call when not)."""
+        return type(self).on_sample is not Policy.on_sample
+
+    @property
+    def watches_labels(self) -> bool:
+        """Whether :meth:`on_label` does anything (the replay skips the call when not)."""
+        return type(self).on_label is not Policy.on_label
 
     def on_sample(self, t: int, x: np.ndarray, prediction: Any) -> Request | None:
         """Sample ``t`` was served (``x`` its features, ``prediction`` the model's)."""
@@ -198,6 +210,14 @@ class DriftTriggered(Policy):
 
     def on_retrain(self, t: int) -> None:
         self._det = self.detector.clone()
+
+    @property
+    def watches_samples(self) -> bool:
+        return self.signal != "error"
+
+    @property
+    def watches_labels(self) -> bool:
+        return self.signal == "error"
 
     def params(self) -> dict[str, Any]:
         return {"detector": repr(self.detector), "signal": self.signal, "feature": self.feature,
@@ -407,6 +427,7 @@ class HumanInTheLoop(Policy):
     def _request(self, t: int, req: Request | None) -> None:
         if req is not None and self._open is None:
             self._open = (t, req)
+            self.events.append((t, "review opened", req.reason))
 
     def _close(self, t: int) -> Request | None:
         if self._open is None or t < self._open[0] + self.review_delay:
@@ -416,6 +437,8 @@ class HumanInTheLoop(Policy):
         true = self._true(opened)
         confirmed = bool(self._rng.random() < (self.confirm_rate if true else self.false_confirm_rate))
         self.reviews.append((opened, t, true, confirmed))
+        self.events.append((t, "review confirmed" if confirmed else "review rejected",
+                            f"alarm of {opened} ({'true' if true else 'false'} alarm)"))
         if confirmed:
             return Request(f"confirmed after review: {req.reason}", since=req.since)
         return None
@@ -430,6 +453,10 @@ class HumanInTheLoop(Policy):
 
     def on_retrain(self, t: int) -> None:
         self.policy.on_retrain(t)
+
+    @property
+    def watches_labels(self) -> bool:
+        return self.policy.watches_labels
 
 
 def _check_policies(policies: Sequence[Any]) -> None:

@@ -295,10 +295,12 @@ def replay(
     fit_seconds = time.perf_counter() - t0
 
     loss_of = _loss_fn(loss)
-    prediction = np.empty(n, dtype=object)
-    losses = np.zeros(n)
-    version = np.full(n, -1, dtype=np.int64)
+    zero_one = loss == "zero_one"
+    ylist = ya.tolist()
+    preds: list[Any] = [None] * n
+    losses = [0.0] * n
     current, pending = 0, []  # pending: (deploy_at, model)
+    next_deploy = n
     decisions: list[Decision] = []
     retrains: list[int] = []
     deployments: list[int] = []
@@ -306,40 +308,47 @@ def replay(
     last_retrain = -10**18
     recent: list[int] = []
     policy.start(Context(n_samples=n, warmup=warmup, label_delay=label_delay, drifts=drifts, seed=policy_seq))
+    watch_samples, watch_labels = policy.watches_samples, policy.watches_labels
+    events = policy.events
     online = base.online
     rows = serving._rows(Xa) if online else None
+    predict_one = learn_one = None
     block_lo = block_hi = 0
-    block = None
+    block: Any = None
 
     for t in range(warmup, n):
-        if pending and pending[0][0] == t:
-            _, new = pending.pop(0)
-            serving = new
+        if t == next_deploy:
+            _, serving = pending.pop(0)
+            next_deploy = pending[0][0] if pending else n
             current += 1
             deployments.append(t)
             decisions.append(Decision(t, "deployed", f"model version {current} serves"))
             block_hi = block_lo  # invalidate the batch predictions
+            predict_one = None
         if online:
-            p = serving.predict_one(rows[t])
+            if predict_one is None:
+                predict_one, learn_one = serving.predict_one, serving.learn_one
+            p = predict_one(rows[t])
         else:
             if not block_lo <= t < block_hi:
                 block_lo, block_hi = t, min(n, t + _BLOCK)
-                block = serving.predict(Xa[block_lo:block_hi])
+                block = serving.predict(Xa[block_lo:block_hi]).tolist()
             p = block[t - block_lo]
-        prediction[t] = p
-        losses[t] = loss_of(p, ya[t])
-        version[t] = current
-        request = policy.on_sample(t, Xa[t], p)
-        for s in due.get(t, ()):
-            arrived.append(s)
-            if online:
-                serving.learn_one(rows[s], ya[s])
-            r = policy.on_label(t, s, losses[s])
-            request = request or r
-        for event in getattr(policy, "_events", ()):
-            decisions.append(Decision(*event))
-        if hasattr(policy, "_events"):
-            policy._events.clear()
+        preds[t] = p
+        losses[t] = (0.0 if p == ylist[t] else 1.0) if zero_one else loss_of(p, ylist[t])
+        request = policy.on_sample(t, Xa[t], p) if watch_samples else None
+        arrivals = due.get(t)
+        if arrivals:
+            for s in arrivals:
+                arrived.append(s)
+                if online:
+                    learn_one(rows[s], ylist[s])
+                if watch_labels:
+                    r = policy.on_label(t, s, losses[s])
+                    request = request or r
+        if events:
+            decisions.extend(Decision(*e) for e in events)
+            events.clear()
         if request is None:
             continue
         refused = _gate(policy, t, last_retrain, recent)
@@ -365,12 +374,16 @@ def replay(
                                   deploy_at if deploy_at < n else None))
         if deploy_at < n:
             pending.append((deploy_at, new))
-    pred = prediction[warmup:]
+            next_deploy = pending[0][0]
+    version = np.full(n, -1, dtype=np.int64)
+    version[warmup:] = np.searchsorted(np.asarray(deployments, dtype=np.int64), np.arange(warmup, n), side="right")
     try:
-        pred_arr = np.concatenate([np.full(warmup, ya[0] if ya.dtype.kind != "f" else np.nan, dtype=ya.dtype),
-                                   np.asarray(list(pred), dtype=ya.dtype)])
+        pred_arr = np.asarray(preds[warmup:], dtype=ya.dtype)
+        fill = np.full(warmup, np.nan if ya.dtype.kind == "f" else ya[0], dtype=ya.dtype)
+        pred_arr = np.concatenate([fill, pred_arr])
     except (TypeError, ValueError):
-        pred_arr = prediction
+        pred_arr = np.asarray(preds, dtype=object)
+    losses = np.asarray(losses)
     return ReplayResult(
         policy=type(policy).__name__, policy_params=policy.params(), model=_model_name(model),
         y=ya, prediction=pred_arr, loss=losses, version=version, label_arrival=arrival,

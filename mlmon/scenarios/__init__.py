@@ -8,7 +8,7 @@ Examples
 --------
 >>> from mlmon import scenarios
 >>> sorted(scenarios.SCENARIOS)
-['Bootstrap', 'ErrorRateShift', 'InjectedShift', 'MeanShift', 'MultivariateShift', 'RiverConceptDrift', 'Stationary', 'VarianceShift']
+['Bootstrap', 'ErrorRateShift', 'InjectedShift', 'LabelShift', 'MeanShift', 'MultivariateShift', 'PipelineFault', 'RiverConceptDrift', 'Stationary', 'VarianceShift']
 >>> stream = scenarios.MeanShift(n_samples=1000, position=500).generate(seed=0)
 >>> stream.drifts[0].start, stream.meta["scenario"]
 (500, 'MeanShift')
@@ -16,6 +16,7 @@ Examples
 
 from mlmon.scenarios._base import SCENARIOS, Drift, Scenario, Stream, fingerprint, register_scenario
 from mlmon.scenarios._bootstrap import Bootstrap
+from mlmon.scenarios._faults import LabelShift, PipelineFault
 from mlmon.scenarios._injected import InjectedShift, load_example_frame
 from mlmon.scenarios._multivariate import MultivariateShift
 from mlmon.scenarios._river import RiverConceptDrift
@@ -26,8 +27,10 @@ __all__ = [
     "Drift",
     "ErrorRateShift",
     "InjectedShift",
+    "LabelShift",
     "MeanShift",
     "MultivariateShift",
+    "PipelineFault",
     "RiverConceptDrift",
     "SCENARIOS",
     "Scenario",

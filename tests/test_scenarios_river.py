@@ -191,3 +191,25 @@ def test_property_transition_span_brackets_the_crossings(position, width):
     p = lambda i: new_concept_probability(i, position=position, width=width)  # noqa: E731
     assert start <= position <= end
     assert p(start - 1) < 0.01 <= p(start) and p(end - 1) < 0.99 <= p(end)
+
+
+def test_recurring_concept_comes_back_exactly():
+    from mlmon.scenarios import RiverConceptDrift
+
+    sc = RiverConceptDrift(generator="SEA", n_samples=6000, position=2000, duration=2000)
+    s = sc.generate(seed=3)
+    assert [(d.start, d.end, d.kind) for d in s.drifts] == [(1999, 2002, "sudden"), (3999, 4002, "recurring")]
+    # SEA without noise: the label is x0 + x1 > 8 under variant 0 and > 7 under variant 2
+    total = s.X[:, 0] + s.X[:, 1]
+    first, second = total > 8, total > 7
+    ambiguous = (total > 7) & (total <= 8)  # the only rows whose label tells the concepts apart
+    for lo, hi, concept in ((0, 1999, first), (2002, 3999, second), (4002, 6000, first)):
+        rows = np.arange(lo, hi)
+        rows = rows[ambiguous[rows]]
+        assert rows.size > 50 and np.array_equal(s.y[rows], concept[rows].astype(int))
+    # the null keeps one concept throughout and has no drift, recurring or not
+    assert sc.null().duration is None and not sc.null().generate(seed=3).drifts
+    with pytest.raises(ValueError, match="duration.*too short"):
+        RiverConceptDrift(n_samples=6000, position=2000, duration=2, width=50)
+    with pytest.raises(ValueError, match="return to the first concept ends"):
+        RiverConceptDrift(n_samples=6000, position=2000, duration=3999)

@@ -111,6 +111,10 @@ class RiverConceptDrift(Scenario):
         Index at which the new concept has probability 1/2 (see the module notes).
     width
         Width of river's sigmoid transition; 1 is a sudden drift.
+    duration
+        With a number, the drift is recurring: the first concept comes back ``duration``
+        samples after ``position``, through the same transition (ground truth: the change,
+        then a ``"recurring"`` drift back). None: the new concept stays.
     model
         The monitored online classifier: ``"logistic"`` (river's ``StandardScaler |
         LogisticRegression``, the default: the cheapest of the three and the most accurate on
@@ -138,6 +142,9 @@ class RiverConceptDrift(Scenario):
     True
     >>> sc.null().generator_params
     {'classification_function': 0, 'drift_classification_function': 0, 'balance_classes': False}
+    >>> rec = RiverConceptDrift(n_samples=3000, position=1000, duration=1000).generate(seed=0)
+    >>> [(d.start, d.kind) for d in rec.drifts]
+    [(999, 'sudden'), (1999, 'recurring')]
     """
 
     signal_kind: ClassVar[Literal["real", "binary"]] = "binary"
@@ -148,6 +155,7 @@ class RiverConceptDrift(Scenario):
     width: Annotated[int, at.Ge(1)] = 1
     model: Literal["logistic", "naive_bayes", "hoeffding_tree"] = "logistic"
     generator_params: dict[str, Any] | None = None
+    duration: Annotated[int, at.Ge(1)] | None = None
 
     def __post_init__(self) -> None:
         if self.generator_params is not None:
@@ -166,6 +174,17 @@ class RiverConceptDrift(Scenario):
                 f"{start} to {end}, which must lie within 1 to n_samples - 1 = {self.n_samples - 1}; "
                 "move position away from the ends, lower width or raise n_samples."
             )
+        if self.duration is not None:
+            back_start, back_end = transition_span(self.position + self.duration, self.width)
+            if back_start <= end:
+                raise ValueError(
+                    f"{self.name}: parameter 'duration'={self.duration} is too short: the return to the first "
+                    f"concept would start (sample {back_start}) before the change has ended (sample {end}); "
+                    "raise duration or lower width.")
+            if back_end > self.n_samples - 1:
+                raise ValueError(
+                    f"{self.name}: the return to the first concept ends at sample {back_end}, beyond "
+                    f"n_samples - 1 = {self.n_samples - 1}; lower position or duration, or raise n_samples.")
 
     def _resolved_params(self) -> dict[str, Any]:
         concept_key, allowed, options = _GENERATORS[self.generator]
@@ -208,13 +227,17 @@ class RiverConceptDrift(Scenario):
         concept_key = _GENERATORS[self.generator][0]
         params = self._resolved_params()
         params[f"drift_{concept_key}"] = params[concept_key]
-        return dataclasses.replace(self, generator_params=params)
+        return dataclasses.replace(self, generator_params=params, duration=None)
 
-    def _ground_truth(self) -> Drift | None:
+    def _ground_truth(self) -> tuple[Drift, ...]:
         if self.is_stationary:
-            return None
+            return ()
         start, end = transition_span(self.position, self.width)
-        return Drift(start=start, end=end, kind="sudden" if self.width <= 1 else "gradual", what="concept")
+        first = Drift(start=start, end=end, kind="sudden" if self.width <= 1 else "gradual", what="concept")
+        if self.duration is None:
+            return (first,)
+        back_start, back_end = transition_span(self.position + self.duration, self.width)
+        return first, Drift(start=back_start, end=back_end, kind="recurring", what="concept")
 
     def _concept_streams(self, seed_before: int, seed_after: int) -> tuple[Any, Any]:
         from river.datasets import synth
@@ -234,10 +257,10 @@ class RiverConceptDrift(Scenario):
         if self.is_stationary:
             pairs: Iterator[tuple[dict[Any, Any], Any]] = iter(before)
         else:
-            pairs = _concept_mixture(iter(before), iter(after), position=self.position, width=self.width, seed=seeds[2])
+            pairs = _concept_mixture(iter(before), iter(after), position=self.position, width=self.width, seed=seeds[2],
+                                     duration=self.duration)
         X, y, errors = prequential_errors(_make_model(self.model), pairs, n_samples=self.n_samples)
-        truth = self._ground_truth()
-        drifts = () if truth is None else (truth,)
+        drifts = self._ground_truth()
         meta = {
             "river_seeds": {"stream": seeds[0], "drift_stream": seeds[1], "mixture": seeds[2]},
             "feature_names": list(_FEATURES[self.generator]),
@@ -249,13 +272,20 @@ _FEATURES = {"SEA": (0, 1, 2), "STAGGER": ("size", "color", "shape")}
 
 
 def _concept_mixture(
-    first: Iterator[Any], second: Iterator[Any], *, position: int, width: int, seed: int
+    first: Iterator[Any], second: Iterator[Any], *, position: int, width: int, seed: int,
+    duration: int | None = None,
 ) -> Iterator[Any]:
-    """River's ConceptDriftStream mixture, without its overflow (see the module notes)."""
+    """River's ConceptDriftStream mixture, without its overflow (see the module notes).
+
+    With ``duration``, the probability of the second concept falls back through the same
+    sigmoid centred at ``position + duration`` (a recurring drift).
+    """
     draw = random.Random(seed).random
     i = 0
     while True:
         p = new_concept_probability(i, position=position, width=width)
+        if duration is not None:
+            p -= new_concept_probability(i, position=position + duration, width=width)
         yield next(first) if draw() > p else next(second)
         i += 1
 

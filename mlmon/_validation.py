@@ -96,6 +96,9 @@ def _check(owner: str, name: str, value: Any, tp: Any) -> tuple[type[Exception],
         errors = [_check(owner, name, value, a) for a in get_args(tp)]
         if any(e is None for e in errors):
             return None
+        value_errors = [e for e in errors if e is not None and e[0] is ValueError]
+        if len(value_errors) == 1:  # the value has one member's type but breaks its constraint: say which
+            return value_errors[0]
         kinds = {e[0] for e in errors if e is not None}
         kind = ValueError if kinds == {ValueError} else TypeError
         return kind, f"{owner}: parameter {name!r} must be {_type_name(tp)}, got {value!r}."

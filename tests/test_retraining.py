@@ -211,3 +211,53 @@ def test_bad_input_is_refused_with_the_fix():
         DriftTriggered(DDM(), signal="feature")
     with pytest.raises(ValueError, match="do not fit"):
         replay(X, y, model=m, policy=RandomMatched(n_retrains=900), warmup=500)
+
+
+def test_drift_trigger_waits_for_fresh_labels_and_trains_on_them():
+    X, y, drifts = flip_stream(n=4000)
+    res = replay(X, y, model=LogisticRegression(), drifts=drifts, label_delay=10,
+                 policy=DriftTriggered(DDM(), signal="error", wait=150))
+    alarms = [d for d in res.decisions if d.action == "alarm"]
+    retrains = [d for d in res.decisions if d.action == "retrain"]
+    assert alarms and retrains
+    for d in retrains:
+        at = max(a.t for a in alarms if a.t < d.t)  # the alarm it waited on
+        # retrained once 150 labels of samples served from the alarm on had arrived ...
+        arrived = np.sum((np.arange(4000) >= at) & (res.label_arrival >= 0) & (res.label_arrival <= d.t))
+        assert arrived == 150
+        # ... and trained on exactly those samples
+        lo, hi = (int(v) for v in d.reason.rsplit("(", 1)[1].rstrip(")").split(".."))
+        assert lo == at and "trained on 150 labelled samples" in d.reason
+    # waiting for post-change data beats retraining at the alarm on this flip
+    at_alarm = replay(X, y, model=LogisticRegression(), drifts=drifts, label_delay=10,
+                      policy=DriftTriggered(DDM(), signal="error"))
+    assert res.mean_loss < at_alarm.mean_loss
+
+
+def test_drift_trigger_lookback_limits_the_training_rows():
+    X, y, drifts = flip_stream(n=3000)
+    res = replay(X, y, model=LogisticRegression(), drifts=drifts, window=None,
+                 policy=DriftTriggered(DDM(), signal="error", lookback=100))
+    for d in res.decisions:
+        if d.action == "retrain":
+            lo, hi = (int(v) for v in d.reason.rsplit("(", 1)[1].rstrip(")").split(".."))
+            assert lo >= d.t - 100 and hi <= d.t
+
+
+def test_unsupervised_trigger_on_a_feature_needs_no_labels_to_fire():
+    from mlmon.detectors import PageHinkley
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    X[1500:, 1] += 3.0  # a covariate shift in feature 1
+    y = (X[:, 0] > 0).astype(int)
+    res = replay(X, y, model=LogisticRegression(), label_delay=1000,
+                 policy=DriftTriggered(PageHinkley(), signal="feature", feature=1))
+    # the alarm comes long before the first post-shift label could arrive (at 2500)
+    assert res.retrains and 1500 <= res.retrains[0] < 1700
+
+
+def test_policy_params_hold_settings_not_state():
+    p = DriftTriggered(DDM(), wait=10)
+    res = replay(*flip_stream(n=1500)[:2], model=LogisticRegression(), policy=p)
+    assert "events" not in res.policy_params and res.policy_params["wait"] == 10

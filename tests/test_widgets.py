@@ -246,3 +246,54 @@ def test_select_names_unknown_detectors(result):
         result.select(detectors=["nope"])
     assert len(result.select(scenarios="null")) == 5 * 3 - 3  # ddm skipped
     assert math.isnan(result.select(scenarios="null").summary()["detection_rate"].iloc[0])
+
+
+# --- policy ranking ------------------------------------------------------------------------------
+
+def test_policy_ranking_reprices_instantly_and_replays_on_delay_and_threshold():
+    from sklearn.linear_model import LogisticRegression
+
+    from mlmon.retraining import CostModel, DriftTriggered, Never, Periodic
+    from mlmon.scenarios import Drift
+    from mlmon.widgets import PolicyRanking
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    y = (X[:, 0] > 0).astype(int)
+    y[1500:] = 1 - y[1500:]
+    app = PolicyRanking(X, y, policies={"never": Never(), "every 500": Periodic(every=500),
+                                        "ddm": DriftTriggered(DDM(), wait=150)},
+                        model=LogisticRegression(), cost=CostModel(retrain=10, error=1), label_delays=[0, 300],
+                        drifts=[Drift(start=1500, end=1500, kind="sudden")])
+    assert "<table" in app.table.value and bytes(app.figure.value).startswith(PNG)
+    assert app.threshold.description == "ddm: threshold" and app.threshold.value == DDM().threshold
+    cheap = app.ranking()
+    assert cheap[0] != "never" and "oracle" not in cheap
+    n_cached = len(app._cache)
+    app.retrain_cost.value = 1e5  # repricing only: no new replay, and never retraining now wins
+    assert len(app._cache) == n_cached and app.ranking()[0] == "never"
+    frame = app.comparison.to_frame().set_index("policy")
+    assert frame.loc["every 500", "total_cost"] == pytest.approx(
+        frame.loc["every 500", "retrains"] * 1e5 + frame.loc["every 500", "errors"])
+    app.label_delay.value = 300  # replays: labels arrive later
+    assert len(app._cache) == n_cached + 1
+    assert app.comparison.results["ddm"].label_delay == 300
+    app.threshold.value = app.threshold.options[-1][1]  # a less sensitive detector
+    det = app.comparison.results["ddm"].policy_params["detector"]
+    assert f"threshold={app.threshold.value}" in det
+    assert "best:" in app.status.value
+
+
+def test_policy_ranking_bad_input():
+    from mlmon.retraining import CostModel, Never
+    from mlmon.widgets import PolicyRanking
+
+    X, y = np.zeros((100, 1)), np.zeros(100, dtype=int)
+    with pytest.raises(ValueError, match="non-empty"):
+        PolicyRanking(X, y, policies={}, model=None, cost=CostModel())
+    with pytest.raises(TypeError, match="CostModel"):
+        PolicyRanking(X, y, policies={"n": Never()}, model=None, cost={"retrain": 1})
+    with pytest.raises(ValueError, match="must name a DriftTriggered"):
+        PolicyRanking(X, y, policies={"n": Never()}, model=None, cost=CostModel(), tune="n")
+    with pytest.raises(ValueError, match="label_delays"):
+        PolicyRanking(X, y, policies={"n": Never()}, model=None, cost=CostModel(), label_delays=[-1])

@@ -30,11 +30,15 @@ Examples
 True
 """
 
+from mlmon.retraining._export import export_trigger, why_not_exportable_trigger
 from mlmon.retraining._models import Model, RiverModel, SklearnModel, TorchMLP, as_model
 from mlmon.retraining._policies import (DriftTriggered, HumanInTheLoop, Never, Oracle, Periodic,
                                         PerformanceTriggered, Policy, RandomMatched, Request)
 from mlmon.retraining._replay import Decision, ReplayResult, replay
+from mlmon.retraining._score import CostBreakdown, CostModel, PolicyScore, regret_curve, score
+from mlmon.retraining._grid import Comparison, GridResult, GridRun, compare, run_grid
 
-__all__ = ["Decision", "DriftTriggered", "HumanInTheLoop", "Model", "Never", "Oracle", "Periodic",
-           "PerformanceTriggered", "Policy", "RandomMatched", "ReplayResult", "Request", "RiverModel",
-           "SklearnModel", "TorchMLP", "as_model", "replay"]
+__all__ = ["Comparison", "CostBreakdown", "CostModel", "Decision", "DriftTriggered", "GridResult", "GridRun",
+           "HumanInTheLoop", "Model", "Never", "Oracle", "Periodic", "PerformanceTriggered", "Policy", "PolicyScore",
+           "RandomMatched", "ReplayResult", "Request", "RiverModel", "SklearnModel", "TorchMLP", "as_model",
+           "compare", "export_trigger", "regret_curve", "replay", "run_grid", "score", "why_not_exportable_trigger"]

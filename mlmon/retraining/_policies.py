@@ -13,6 +13,7 @@ can be replayed many times.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -106,7 +107,7 @@ class Policy:
         """A retrain was decided at ``t`` (reset whatever watches the old model)."""
 
     def params(self) -> dict[str, Any]:
-        out = {k: v for k, v in vars(self).items() if not k.startswith("_") and k not in ("ctx",)}
+        out = {k: v for k, v in vars(self).items() if not k.startswith("_") and k not in ("ctx", "events", "reviews")}
         return {k: (repr(v) if not isinstance(v, (int, float, str, bool, type(None))) else v) for k, v in out.items()}
 
     def __repr__(self) -> str:
@@ -159,7 +160,8 @@ class DriftTriggered(Policy):
     ----------
     detector
         Any mlmon detector (calibrate it first: its threshold is the policy's false-alarm
-        rate). It is copied and reset after each retrain.
+        rate). The policy runs a copy, reset to its just-fitted state at the start and after
+        each retrain: a fitted reference is kept, running statistics start again.
     signal
         ``"error"``: the 0/1 errors (or losses) of predictions, in the order their labels arrive
         (needs labels; late labels mean late alarms); ``"feature"``: column ``feature`` of the
@@ -167,6 +169,15 @@ class DriftTriggered(Policy):
         served predictions (unsupervised).
     feature
         Column index for ``signal="feature"``.
+    lookback
+        Train the new model only on samples from ``lookback`` samples before the alarm on
+        (None: the replay's usual window). An alarm comes after the change, so a short
+        lookback keeps the old concept out of the training rows.
+    wait
+        After an alarm, wait until the labels of ``wait`` samples served from the alarm on
+        have arrived, then retrain on them (and the ``lookback`` before): a model of the new
+        concept needs data of it. 0 retrains at the alarm itself. Alarms while waiting are
+        folded into the pending one.
 
     Examples
     --------
@@ -178,8 +189,16 @@ class DriftTriggered(Policy):
 
     name = "drift"
 
-    def __init__(self, detector: Any, *, signal: str = "error", feature: int | None = None, **limits: Any) -> None:
+    def __init__(self, detector: Any, *, signal: str = "error", feature: int | None = None,
+                 lookback: int | None = None, wait: int = 0, **limits: Any) -> None:
         super().__init__(**limits)
+        if isinstance(wait, bool) or not isinstance(wait, (int, np.integer)) or wait < 0:
+            raise ValueError(f"DriftTriggered: wait must be an integer >= 0 (labels), got {wait!r}.")
+        self.wait = int(wait)
+        if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, (int, np.integer))
+                                     or lookback < 1):
+            raise ValueError(f"DriftTriggered: lookback must be a positive number of samples or None, got {lookback!r}.")
+        self.lookback = lookback
         if not hasattr(detector, "update") or not hasattr(detector, "clone"):
             raise TypeError(f"DriftTriggered: detector must be an mlmon detector, got {type(detector).__name__}.")
         if signal not in ("error", "feature", "prediction"):
@@ -189,27 +208,54 @@ class DriftTriggered(Policy):
             raise ValueError("DriftTriggered: signal='feature' needs feature=<column index>, a non-negative integer.")
         self.detector, self.signal, self.feature = detector, signal, feature
 
+    def _fresh_detector(self) -> Any:
+        # a copy in its just-fitted state: a fitted reference (a baseline mean, a reference
+        # window) is kept across retrains, the running statistics start again
+        det = copy.deepcopy(self.detector)
+        det.reset()
+        return det
+
     def start(self, ctx: Context) -> None:
         super().start(ctx)
-        self._det = self.detector.clone()
+        self._det = self._fresh_detector()
+        self._alarm: tuple[int, str] | None = None
+        self._fresh = 0
 
-    def _feed(self, value: float, where: str) -> Request | None:
-        if self._det.update(float(value)).drift:
-            return Request(f"{type(self.detector).__name__} alarm on {where}")
+    def _request(self, t: int, at: int, why: str) -> Request:
+        since = at if self.wait else None
+        if self.lookback is not None:
+            since = max(0, at - self.lookback)
+        return Request(why, since=since)
+
+    def _feed(self, t: int, value: float, where: str) -> Request | None:
+        if self._det.update(float(value)).drift and self._alarm is None:
+            why = f"{type(self.detector).__name__} alarm on {where}"
+            if not self.wait:
+                return self._request(t, t, why)
+            self._alarm, self._fresh = (t, why), 0
+            self.events.append((t, "alarm", f"{why}; waiting for {self.wait} labels"))
         return None
 
     def on_sample(self, t: int, x: Any, prediction: Any) -> Request | None:
         if self.signal == "feature":
-            return self._feed(x[self.feature], f"feature {self.feature}")
+            return self._feed(t, x[self.feature], f"feature {self.feature}")
         if self.signal == "prediction":
-            return self._feed(prediction, "predictions")
+            return self._feed(t, prediction, "predictions")
         return None
 
     def on_label(self, t: int, s: int, error: float) -> Request | None:
-        return self._feed(error, "errors") if self.signal == "error" else None
+        req = self._feed(t, error, "errors") if self.signal == "error" else None
+        if self._alarm is not None and s >= self._alarm[0]:
+            self._fresh += 1
+            if self._fresh >= self.wait:
+                at, why = self._alarm
+                self._alarm = None
+                return self._request(t, at, f"{why} at {at}, {self.wait} labels since")
+        return req
 
     def on_retrain(self, t: int) -> None:
-        self._det = self.detector.clone()
+        self._det = self._fresh_detector()
+        self._alarm = None
 
     @property
     def watches_samples(self) -> bool:
@@ -217,11 +263,11 @@ class DriftTriggered(Policy):
 
     @property
     def watches_labels(self) -> bool:
-        return self.signal == "error"
+        return self.signal == "error" or self.wait > 0
 
     def params(self) -> dict[str, Any]:
         return {"detector": repr(self.detector), "signal": self.signal, "feature": self.feature,
-                "cooldown": self.cooldown, "max_retrains": self.max_retrains, "period": self.period}
+                "lookback": self.lookback, "wait": self.wait, "cooldown": self.cooldown, "max_retrains": self.max_retrains, "period": self.period}
 
 
 class PerformanceTriggered(Policy):

@@ -27,6 +27,10 @@ from typing import Any
 _ATTRS = {
     "load": "mlmon.runtime._load",
     "load_monitor": "mlmon.runtime._monitor",
+    "load_trigger": "mlmon.runtime._trigger",
+    "RuntimeTrigger": "mlmon.runtime._trigger",
+    "TriggerDecision": "mlmon.runtime._trigger",
+    "TriggerRun": "mlmon.runtime._trigger",
     "RuntimeMonitor": "mlmon.runtime._monitor",
     "read_config": "mlmon.runtime._load",
     "ConfigError": "mlmon.runtime._load",

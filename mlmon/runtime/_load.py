@@ -162,6 +162,9 @@ def check_document(doc: dict[str, Any], *, source: str = "config") -> None:
             "with the mlmon version installed here."
         )
     kind = doc.get("kind")
+    if kind == "RetrainingTrigger":
+        raise ConfigError(f"{source} is a retraining trigger, not a detector config; load it with "
+                          "mlmon.runtime.load_trigger.")
     if isinstance(kind, str) and kind not in known_kinds():
         raise ConfigError(f"{source}: kind {kind!r} is not a detector this runtime can run; "
                           f"known kinds: {', '.join(known_kinds())}.")

@@ -261,3 +261,20 @@ def test_policy_params_hold_settings_not_state():
     p = DriftTriggered(DDM(), wait=10)
     res = replay(*flip_stream(n=1500)[:2], model=LogisticRegression(), policy=p)
     assert "events" not in res.policy_params and res.policy_params["wait"] == 10
+
+
+def test_a_dataframe_stream_replays_with_its_label_column():
+    from mlmon.scenarios import InjectedShift, load_example_frame
+
+    frame = load_example_frame("wine")
+    stream = InjectedShift(data=frame, columns=["alcohol"], shift=3.0, n_samples=1200, position=600).generate(seed=0)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    res = replay(stream, None, target="target", model=make_pipeline(StandardScaler(), LogisticRegression()),
+                 warmup=200)
+    assert res.n_samples == 1200 and set(np.unique(res.y)) <= {0, 1, 2} and res.drifts == stream.drifts
+    with pytest.raises(ValueError, match="target="):
+        replay(stream, None, model=LogisticRegression())
+    with pytest.raises(ValueError, match="must name a column"):
+        replay(stream, None, target="nope", model=LogisticRegression())

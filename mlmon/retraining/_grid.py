@@ -419,10 +419,11 @@ def _grid_cell(scen_name: str, scenario: Any, replicate: int, ss: np.random.Seed
                cost: CostModel | None, replay_kw: dict[str, Any]) -> list[GridRun]:
     """Generate one stream and replay every policy, control and the oracle on it."""
     stream = scenario.generate(seed=ss)
-    if stream.X is None or stream.y is None:
+    if stream.X is None or (stream.y is None and replay_kw.get("target") is None):
         raise ValueError(f"run_grid: scenario {scen_name!r} ({type(scenario).__name__}) generates no features and "
                          "labels (X, y), so no model can be replayed on it; use a scenario with labels, e.g. "
-                         "RiverConceptDrift or LabelShift.")
+                         "RiverConceptDrift or LabelShift, or pass target=<label column> for a DataFrame "
+                         "scenario such as InjectedShift.")
     rseed = replay_seed(ss)
     where = f" on scenario {scen_name!r}, replicate {replicate} (seed {seed_info(ss)})"
     results, controls, scores = _replay_all(stream, None, pairs, model, oracle, targets, cost,

@@ -176,6 +176,7 @@ def replay(
     loss: Literal["auto", "zero_one", "absolute", "squared"] = "auto",
     drifts: Any = (),
     seed: int | None = 0,
+    target: str | None = None,
 ) -> ReplayResult:
     """Serve a labelled stream with a model, let a policy decide when to retrain, and record all of it.
 
@@ -217,6 +218,10 @@ def replay(
         The stream's true drifts (for the oracle, the human reviewer, and scoring).
     seed
         Seeds the label budget's draw and the policy's randomness.
+    target
+        With ``y=None`` and a DataFrame ``X`` (or a Stream whose ``X`` is one, such as
+        :class:`~mlmon.scenarios.InjectedShift`'s), the column holding the labels; the
+        other columns are the features.
 
     Returns
     -------
@@ -243,11 +248,22 @@ def replay(
     if hasattr(X, "signal") and hasattr(X, "drifts"):  # a Stream
         stream = X
         if y is not None:
-            raise ValueError("replay: pass a Stream as X with y=None (its labels are stream.y).")
-        if stream.X is None or stream.y is None:
-            raise ValueError(f"replay: this stream ({stream.meta.get('scenario', 'scenario')}) has no features and "
-                             "labels (X, y); use a scenario that has them, e.g. RiverConceptDrift or InjectedShift.")
-        X, y, drifts = stream.X, stream.y, (drifts or stream.drifts)
+            raise ValueError("replay: pass a Stream as X with y=None (its labels are stream.y, or target=).")
+        if stream.X is None or (stream.y is None and target is None):
+            raise ValueError(f"replay: this stream ({stream.meta.get('scenario', 'scenario')}) has no labels: pass "
+                             "target=<label column> when its X is a DataFrame holding them (InjectedShift, "
+                             "PipelineFault), or use a scenario with labels (RiverConceptDrift, LabelShift).")
+        X, y, drifts = stream.X, (stream.y if target is None else None), (drifts or stream.drifts)
+    if target is not None:
+        if y is not None:
+            raise ValueError("replay: give the labels either as y or as target=<column of X>, not both.")
+        if not hasattr(X, "columns") or target not in X.columns:
+            raise ValueError(f"replay: target={target!r} must name a column of a DataFrame X"
+                             + (f"; its columns are {list(X.columns)}" if hasattr(X, "columns") else "") + ".")
+        X, y = X.drop(columns=[target]), X[target].to_numpy()
+    if y is None:
+        raise ValueError("replay: y is required (the labels), unless X is a Stream with labels or target= names "
+                         "the label column of a DataFrame X.")
     Xa = _features(X)
     ya = np.asarray(y)
     n = Xa.shape[0]

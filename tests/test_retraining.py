@@ -221,7 +221,9 @@ def test_drift_trigger_waits_for_fresh_labels_and_trains_on_them():
     retrains = [d for d in res.decisions if d.action == "retrain"]
     assert alarms and retrains
     for d in retrains:
-        at = max(a.t for a in alarms if a.t < d.t)  # the alarm it waited on
+        alarm = max((a for a in alarms if a.t < d.t), key=lambda a: a.t)  # the alarm it waited on
+        at = int(alarm.reason.split("(sample ")[1].split(")")[0])  # the sample whose label alarmed
+        assert at == alarm.t - 10  # its label arrived 10 samples after it was served
         # retrained once 150 labels of samples served from the alarm on had arrived ...
         arrived = np.sum((np.arange(4000) >= at) & (res.label_arrival >= 0) & (res.label_arrival <= d.t))
         assert arrived == 150
@@ -278,3 +280,31 @@ def test_a_dataframe_stream_replays_with_its_label_column():
         replay(stream, None, model=LogisticRegression())
     with pytest.raises(ValueError, match="must name a column"):
         replay(stream, None, target="nope", model=LogisticRegression())
+
+
+def test_performance_trigger_waits_for_fresh_labels():
+    X, y, drifts = flip_stream(n=4000)
+    res = replay(X, y, model=LogisticRegression(), drifts=drifts, label_delay=20,
+                 policy=PerformanceTriggered(window=100, max_error=0.3, wait=200))
+    alarm = next(d for d in res.decisions if d.action == "alarm")
+    at = int(alarm.reason.split("(sample ")[1].split(")")[0])
+    first = next(d for d in res.decisions if d.action == "retrain")
+    assert 2000 <= at < 2100 and "trained on 200 labelled samples" in first.reason and f"({at}.." in first.reason
+    plain = replay(X, y, model=LogisticRegression(), drifts=drifts, label_delay=20,
+                   policy=PerformanceTriggered(window=100, max_error=0.3))
+    assert len(res.retrains) < len(plain.retrains)  # trained on the new concept, it stops firing
+
+
+def test_human_review_logs_the_inner_alarms_and_judges_staleness():
+    X, y, drifts = flip_stream(n=5000)
+    inner = DriftTriggered(DDM(), wait=100)
+    res = replay(X, y, model=LogisticRegression(), drifts=drifts,
+                 policy=HumanInTheLoop(inner, review_delay=50, confirm_rate=1.0, false_confirm_rate=0.0))
+    actions = [d.action for d in res.decisions]
+    assert "alarm" in actions and "review opened" in actions  # the inner policy's events reach the log
+    # every alarm raised while the model predates the drift is true, however late: confirmed
+    confirmed = [d for d in res.decisions if d.action == "review confirmed"]
+    rejected = [d for d in res.decisions if d.action == "review rejected"]
+    assert confirmed and all("true alarm" in d.reason for d in confirmed)
+    assert all("false alarm" in d.reason for d in rejected)
+    assert all(d.t < 2000 or d.t > res.retrains[0] for d in rejected)

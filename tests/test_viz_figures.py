@@ -297,3 +297,50 @@ def test_many_series_put_the_legend_outside_the_axes(power_result):
         ax.figure.canvas.draw()
         outside = ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
         assert outside == (len(ax.get_lines()) > 4)
+
+
+# --- retraining figures --------------------------------------------------------------------------
+
+def _replays():
+    from sklearn.linear_model import LogisticRegression
+
+    from mlmon.retraining import CostModel, Never, Periodic, compare
+    from mlmon.scenarios import Drift
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    y = (X[:, 0] > 0).astype(int)
+    y[1500:] = 1 - y[1500:]
+    return compare(X, y, policies={"never": Never(), "every 500": Periodic(every=500), "every 400": Periodic(
+        every=400, max_retrains=1, period=10_000)}, model=LogisticRegression(), random_control=False,
+        drifts=[Drift(start=1500, end=1502, kind="sudden")], cost=CostModel(retrain=20, error=1))
+
+
+def test_plot_replays_marks_retrains_deployments_and_a_narrow_drift_as_a_line():
+    from mlmon.viz import plot_replays
+
+    cmp = _replays()
+    ax = plot_replays(cmp.results, window=100)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "true drift" in labels and any(lab.startswith("every 500 (4 retrains)") for lab in labels)
+    # a 2-sample drift on a 3000-sample axis is drawn as a line, not an invisible span
+    assert not any(isinstance(p, matplotlib.patches.Polygon) for p in ax.patches)
+    triangles = [ln for ln in ax.get_lines() if ln.get_marker() == "v"]
+    every500 = cmp.results["every 500"]
+    assert sum(len(ln.get_xdata()) for ln in triangles) == sum(len(r.retrains) for r in cmp.results.values())
+    assert any(list(ln.get_xdata()) == list(every500.retrains) for ln in triangles)
+    with pytest.raises(ValueError, match="empty"):
+        plot_replays({})
+
+
+def test_plot_policy_tradeoff_points_and_shared_labels():
+    from mlmon.viz import plot_policy_tradeoff
+
+    cmp = _replays()
+    ax = plot_policy_tradeoff(cmp)
+    frame = cmp.to_frame().set_index("policy")
+    points = {(float(ln.get_xdata()[0]), float(ln.get_ydata()[0])) for ln in ax.get_lines() if ln.get_marker() in "o*s"}
+    for name in ("never", "every 500", "oracle"):
+        assert (frame.loc[name, "total_cost"], frame.loc[name, "accuracy"]) in points
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("oracle (1)") for t in texts) and len(texts) <= len(frame)

@@ -14,6 +14,12 @@ after a delay). Every policy takes a ``cooldown`` and a cap (``max_retrains`` pe
 Models: river online learners, scikit-learn estimators (refit on a window), :class:`TorchMLP`,
 or any :class:`Model`.
 
+Scoring: :func:`score` (accuracy or loss, retrains, labels, fit time, a :class:`CostModel`'s
+total, regret against the oracle), :func:`compare` (several policies on one stream, with random
+controls) and :func:`run_grid` (policies x scenarios x seeds, with intervals across seeds).
+:func:`export_trigger` writes the chosen trigger for :func:`mlmon.runtime.load_trigger`, which
+decides with numpy alone exactly as the replay did.
+
 Examples
 --------
 >>> import numpy as np
@@ -31,14 +37,14 @@ True
 """
 
 from mlmon.retraining._export import export_trigger, why_not_exportable_trigger
-from mlmon.retraining._models import Model, RiverModel, SklearnModel, TorchMLP, as_model
+from mlmon.retraining._models import FactoryModel, Model, RiverModel, SklearnModel, TorchMLP, as_model
 from mlmon.retraining._policies import (DriftTriggered, HumanInTheLoop, Never, Oracle, Periodic,
                                         PerformanceTriggered, Policy, RandomMatched, Request)
 from mlmon.retraining._replay import Decision, ReplayResult, replay
 from mlmon.retraining._score import CostBreakdown, CostModel, PolicyScore, regret_curve, score
 from mlmon.retraining._grid import Comparison, GridResult, GridRun, compare, run_grid
 
-__all__ = ["Comparison", "CostBreakdown", "CostModel", "Decision", "DriftTriggered", "GridResult", "GridRun",
+__all__ = ["Comparison", "CostBreakdown", "CostModel", "Decision", "DriftTriggered", "FactoryModel", "GridResult", "GridRun",
            "HumanInTheLoop", "Model", "Never", "Oracle", "Periodic", "PerformanceTriggered", "Policy", "PolicyScore",
            "RandomMatched", "ReplayResult", "Request", "RiverModel", "SklearnModel", "TorchMLP", "as_model",
            "compare", "export_trigger", "regret_curve", "replay", "run_grid", "score", "why_not_exportable_trigger"]

@@ -54,8 +54,8 @@ def why_not_exportable_trigger(policy: Any) -> str | None:
     if type(policy) is Never:
         return ("Never never retrains, so there is no trigger to run: in production, simply do not "
                 "retrain. Export a Periodic, DriftTriggered or PerformanceTriggered policy instead.")
-    if type(policy) is DriftTriggered and getattr(policy, "wait", 0):
-        return (f"DriftTriggered(wait={policy.wait}) retrains once {policy.wait} labels of samples served "
+    if type(policy) in (DriftTriggered, PerformanceTriggered) and getattr(policy, "wait", 0):
+        return (f"{kind}(wait={policy.wait}) retrains once {policy.wait} labels of samples served "
                 "since the alarm have arrived; the runtime trigger decides from the stream it is given and "
                 "does not count those labels. Export the same policy with wait=0 (its decision is then the "
                 "alarm) and collect the fresh labels in your pipeline before retraining.")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Model", "RiverModel", "SklearnModel", "TorchMLP", "as_model"]
+__all__ = ["FactoryModel", "Model", "RiverModel", "SklearnModel", "TorchMLP", "as_model"]
 
 
 class Model:
@@ -48,7 +48,10 @@ class RiverModel(Model):
 
     A retrain replaces it by a fresh, untrained clone of the original estimator that has
     learnt the training rows (the last ``window`` labelled samples, chosen by the replay):
-    river learners adapt continuously, so a "retrain" is a reset with a warm start.
+    river learners adapt continuously, so a "retrain" is a reset with a warm start. Swapping
+    in a background model started at an alarm is the same thing, replayed: a policy that
+    trains on the samples since its alarm (``DriftTriggered(..., wait=...)``) gets the model
+    a background learner started at the alarm would have become.
 
     Parameters
     ----------
@@ -245,6 +248,44 @@ def _init(layer: Any, gen: Any) -> None:
         layer.bias.uniform_(-bound, bound, generator=gen)
 
 
+class FactoryModel(Model):
+    """Any model built by a function of yours: each retrain calls ``factory()`` and fits it.
+
+    The object ``factory()`` returns needs ``fit(X, y)`` and ``predict(X)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> m = FactoryModel(lambda: KNeighborsClassifier(n_neighbors=3))
+    >>> X = np.array([[1.0], [-1.0]] * 10); y = np.array([1, 0] * 10)
+    >>> m.retrain(X, y).predict(np.array([[2.0], [-2.0]])).tolist()
+    [1, 0]
+    """
+
+    online = False
+
+    def __init__(self, factory: Any) -> None:
+        if not callable(factory):
+            raise TypeError(f"FactoryModel: factory must be a function returning a model, got {type(factory).__name__}.")
+        self.factory = factory
+        self.fitted = None
+        self.fit_seconds = 0.0
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.fitted is None:
+            raise RuntimeError("FactoryModel: predict before any fit; the replay fits it on the warm-up rows first.")
+        return np.asarray(self.fitted.predict(X))
+
+    def retrain(self, X: np.ndarray, y: np.ndarray) -> FactoryModel:
+        est = self.factory()
+        if not (hasattr(est, "fit") and hasattr(est, "predict")):
+            raise TypeError(f"FactoryModel: factory() returned a {type(est).__name__}, which lacks fit and predict.")
+        new = FactoryModel(self.factory)
+        new.fitted = est.fit(X, y) or est
+        return new
+
+
 def as_model(model: Any) -> Model:
     """Wrap a river estimator, a scikit-learn estimator or a :class:`Model` for a replay.
 
@@ -257,6 +298,9 @@ def as_model(model: Any) -> Model:
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> type(as_model(tree.HoeffdingTreeClassifier())).__name__, type(as_model(DecisionTreeClassifier())).__name__
     ('RiverModel', 'SklearnModel')
+    >>> type(as_model(lambda: DecisionTreeClassifier(max_depth=3))).__name__
+    'FactoryModel'
+
     """
     if isinstance(model, Model):
         return copy.deepcopy(model)
@@ -264,5 +308,8 @@ def as_model(model: Any) -> Model:
         return RiverModel(model.clone())
     if hasattr(model, "fit") and hasattr(model, "predict"):
         return SklearnModel(model)
+    if callable(model) and not isinstance(model, type):
+        return FactoryModel(model)
     raise TypeError(f"model must be a river estimator (learn_one/predict_one), a scikit-learn estimator "
-                    f"(fit/predict) or an mlmon.retraining.Model; got {type(model).__name__}.")
+                    f"(fit/predict), a function returning a model, or an mlmon.retraining.Model; "
+                    f"got {type(model).__name__}.")

@@ -176,8 +176,9 @@ class DriftTriggered(Policy):
     wait
         After an alarm, wait until the labels of ``wait`` samples served from the alarm on
         have arrived, then retrain on them (and the ``lookback`` before): a model of the new
-        concept needs data of it. 0 retrains at the alarm itself. Alarms while waiting are
-        folded into the pending one.
+        concept needs data of it. 0 retrains at the alarm itself. On the error stream the
+        alarm's sample is the one whose label raised it (labels arrive late: the samples served
+        since are counted too). Alarms while waiting are folded into the pending one.
 
     Examples
     --------
@@ -222,29 +223,32 @@ class DriftTriggered(Policy):
         self._fresh = 0
 
     def _request(self, t: int, at: int, why: str) -> Request:
+        # with wait, training starts at the alarm's sample (for errors, the sample whose label
+        # alarmed); lookback counts back from there, or from now without wait
         since = at if self.wait else None
         if self.lookback is not None:
-            since = max(0, at - self.lookback)
+            since = max(0, (at if self.wait else t) - self.lookback)
         return Request(why, since=since)
 
-    def _feed(self, t: int, value: float, where: str) -> Request | None:
+    def _feed(self, t: int, at: int, value: float, where: str) -> Request | None:
+        """``value`` belongs to sample ``at`` (the labelled sample for errors, else ``t``)."""
         if self._det.update(float(value)).drift and self._alarm is None:
             why = f"{type(self.detector).__name__} alarm on {where}"
             if not self.wait:
-                return self._request(t, t, why)
-            self._alarm, self._fresh = (t, why), 0
-            self.events.append((t, "alarm", f"{why}; waiting for {self.wait} labels"))
+                return self._request(t, at, why)
+            self._alarm, self._fresh = (at, why), 0
+            self.events.append((t, "alarm", f"{why} (sample {at}); waiting for {self.wait} labels"))
         return None
 
     def on_sample(self, t: int, x: Any, prediction: Any) -> Request | None:
         if self.signal == "feature":
-            return self._feed(t, x[self.feature], f"feature {self.feature}")
+            return self._feed(t, t, x[self.feature], f"feature {self.feature}")
         if self.signal == "prediction":
-            return self._feed(t, prediction, "predictions")
+            return self._feed(t, t, prediction, "predictions")
         return None
 
     def on_label(self, t: int, s: int, error: float) -> Request | None:
-        req = self._feed(t, error, "errors") if self.signal == "error" else None
+        req = self._feed(t, s, error, "errors") if self.signal == "error" else None
         if self._alarm is not None and s >= self._alarm[0]:
             self._fresh += 1
             if self._fresh >= self.wait:
@@ -276,7 +280,9 @@ class PerformanceTriggered(Policy):
     Over the last ``window`` arrived labels, the error rate's one-sided Wilson lower bound at
     ``confidence`` must exceed ``max_error``: the window's uncertainty is part of the rule,
     so a small window does not fire on noise. For losses that are not 0/1 the mean loss is
-    compared with a normal lower bound.
+    compared with a normal lower bound. With ``wait``, the rule firing on the label of sample
+    ``s`` starts a wait for the labels of ``wait`` samples from ``s`` on, and the retrain
+    trains on those only (as :class:`DriftTriggered`'s ``wait``).
 
     Examples
     --------
@@ -289,8 +295,12 @@ class PerformanceTriggered(Policy):
 
     name = "performance"
 
-    def __init__(self, *, window: int = 200, max_error: float, confidence: float = 0.95, **limits: Any) -> None:
+    def __init__(self, *, window: int = 200, max_error: float, confidence: float = 0.95, wait: int = 0,
+                 **limits: Any) -> None:
         super().__init__(**limits)
+        if isinstance(wait, bool) or not isinstance(wait, (int, np.integer)) or wait < 0:
+            raise ValueError(f"PerformanceTriggered: wait must be an integer >= 0 (labels), got {wait!r}.")
+        self.wait = int(wait)
         if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 10:
             raise ValueError(f"PerformanceTriggered: window must be an integer >= 10 (labels), got {window!r}.")
         if not (isinstance(max_error, (int, float)) and math.isfinite(max_error) and max_error >= 0):
@@ -307,8 +317,25 @@ class PerformanceTriggered(Policy):
         self._buf = np.zeros(self.window)
         self._n = 0
         self._sum = self._sum2 = 0.0
+        self._alarm: tuple[int, str] | None = None
+        self._fresh = 0
 
     def on_label(self, t: int, s: int, error: float) -> Request | None:
+        if self._alarm is None:
+            req = self._rule(s, error)
+            if req is None or not self.wait:
+                return req
+            self._alarm, self._fresh = (s, req.reason), 0
+            self.events.append((t, "alarm", f"{req.reason} (sample {s}); waiting for {self.wait} labels"))
+        at, why = self._alarm
+        if s >= at:  # the alarming label counts, as in DriftTriggered
+            self._fresh += 1
+            if self._fresh >= self.wait:
+                self._alarm = None
+                return Request(f"{why} (sample {at}), {self.wait} labels since", since=at)
+        return None
+
+    def _rule(self, s: int, error: float) -> Request | None:
         i = self._n % self.window
         if self._n >= self.window:
             old = self._buf[i]
@@ -337,6 +364,7 @@ class PerformanceTriggered(Policy):
     def on_retrain(self, t: int) -> None:
         self._n = 0
         self._sum = self._sum2 = 0.0
+        self._alarm = None
 
 
 class Oracle(Policy):
@@ -428,9 +456,10 @@ class HumanInTheLoop(Policy):
 
     An alarm opens a review (one at a time; alarms during a review are folded into it).
     After ``review_delay`` samples the reviewer confirms it with probability
-    ``confirm_rate`` if the alarm was true (it falls in a drift's detection window, see
-    :mod:`mlmon.benchmark.metrics`) and ``false_confirm_rate`` if it was not; a confirmed
-    review retrains.
+    ``confirm_rate`` if the alarm was true and ``false_confirm_rate`` if it was not; a
+    confirmed review retrains. An alarm is true when a drift started after the serving
+    model's training data ended (the warm-up, or the last retrain) and by the alarm: the
+    model is stale, however long ago the drift began.
 
     Examples
     --------
@@ -443,7 +472,7 @@ class HumanInTheLoop(Policy):
     name = "human"
 
     def __init__(self, policy: Policy, *, review_delay: int, confirm_rate: float = 0.9,
-                 false_confirm_rate: float = 0.1, tolerance: int | None = None, **limits: Any) -> None:
+                 false_confirm_rate: float = 0.1, **limits: Any) -> None:
         super().__init__(**limits)
         if not isinstance(policy, Policy):
             raise TypeError(f"HumanInTheLoop: policy must be an mlmon retraining policy, got {type(policy).__name__}.")
@@ -453,22 +482,20 @@ class HumanInTheLoop(Policy):
             if not (isinstance(rate, (int, float)) and 0 <= rate <= 1):
                 raise ValueError(f"HumanInTheLoop: {name} must be a probability in [0, 1], got {rate!r}.")
         self.policy, self.review_delay = policy, int(review_delay)
-        self.confirm_rate, self.false_confirm_rate, self.tolerance = float(confirm_rate), float(false_confirm_rate), tolerance
+        self.confirm_rate, self.false_confirm_rate = float(confirm_rate), float(false_confirm_rate)
 
     def start(self, ctx: Context) -> None:
-        from mlmon.benchmark.metrics import detection_windows
-
         super().start(ctx)
         self.policy.start(ctx)
-        self._windows = detection_windows(drifts=ctx.drifts, tolerance=self.tolerance) if ctx.drifts else None
+        self.policy.events = self.events  # the inner policy's events go to the same log
+        self._starts = np.array([d.start for d in ctx.drifts], dtype=np.int64)
+        self._trained_until = ctx.warmup
         self._rng = np.random.default_rng(ctx.seed.spawn(1)[0])
         self._open: tuple[int, Request] | None = None
         self.reviews: list[tuple[int, int, bool, bool]] = []  # opened, closed, true alarm, confirmed
 
     def _true(self, t: int) -> bool:
-        if self._windows is None:
-            return False
-        return bool(np.any((self._windows[:, 0] <= t) & (t < self._windows[:, 1])))
+        return bool(np.any((self._starts >= self._trained_until) & (self._starts <= t)))
 
     def _request(self, t: int, req: Request | None) -> None:
         if req is not None and self._open is None:
@@ -499,6 +526,7 @@ class HumanInTheLoop(Policy):
 
     def on_retrain(self, t: int) -> None:
         self.policy.on_retrain(t)
+        self._trained_until = t
 
     @property
     def watches_labels(self) -> bool:

@@ -22,6 +22,16 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
     return ax
 
 
+def draw_drifts(ax: Any, drifts: Sequence[Any], *, n_samples: int, alpha: float = 0.3) -> None:
+    """Shade each drift from start to end; one too narrow to see at this scale is a line."""
+    for i, d in enumerate(drifts):
+        label = "true drift" if i == 0 else None
+        if d.end - d.start > 0.005 * n_samples:
+            ax.axvspan(d.start, d.end, color="tab:orange", alpha=alpha, lw=0, label=label)
+        else:
+            ax.axvline((d.start + d.end) / 2, color="tab:orange", lw=2, alpha=0.8, label=label)
+
+
 def plot_stream(
     stream: Any,
     alarms: Mapping[str, Sequence[int]] | None = None,
@@ -92,12 +102,7 @@ def plot_stream(
                     alpha=1.0 if cols.shape[1] == 1 else 0.6, label=what if j == 0 else None)
         lo, hi = float(np.percentile(cols, 0.5)), float(np.percentile(cols, 99.5))
     span = hi - lo if hi > lo else 1.0
-    for i, d in enumerate(stream.drifts):
-        label = "true drift" if i == 0 else None
-        if d.end > d.start:
-            ax.axvspan(d.start, d.end, color="tab:orange", alpha=0.3, lw=0, label=label)
-        else:
-            ax.axvline(d.start, color="tab:orange", lw=2, alpha=0.8, label=label)
+    draw_drifts(ax, stream.drifts, n_samples=stream.n_samples, alpha=0.3)
     if checked and stream.drifts:
         after = "default tolerance" if tolerance is None else f"{tolerance:,} samples after the drift"
         for i, (a, b) in enumerate(M.detection_windows(drifts=stream.drifts, tolerance=tolerance)):

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mlmon.viz._figures import _axes
+from mlmon.viz._figures import _axes, draw_drifts
 
 
 def plot_replays(results: Mapping[str, Any], *, window: int = 500, ax: Any = None) -> Any:
@@ -47,12 +47,7 @@ def plot_replays(results: Mapping[str, Any], *, window: int = 500, ax: Any = Non
     ax = _axes(ax, (10, 4.0))
     first = next(iter(results.values()))
     zero_one = first.loss_name == "zero_one"
-    for i, d in enumerate(first.drifts):
-        label = "true drift" if i == 0 else None
-        if d.end > d.start:
-            ax.axvspan(d.start, d.end, color="tab:orange", alpha=0.2, lw=0, label=label)
-        else:
-            ax.axvline(d.start, color="tab:orange", lw=2, alpha=0.7, label=label)
+    draw_drifts(ax, first.drifts, n_samples=first.n_samples, alpha=0.2)
     for i, (name, res) in enumerate(results.items()):
         if res.n_samples != first.n_samples:
             raise ValueError(f"plot_replays: {name!r} replayed {res.n_samples} samples, the first result "
@@ -108,7 +103,7 @@ def plot_policy_tradeoff(comparison: Any, *, ax: Any = None) -> Any:
     ax = _axes(ax, (6.5, 4.5))
     zero_one = frame["loss_name"].iloc[0] == "zero_one"
     yname = "accuracy" if zero_one else "mean_loss"
-    pos = {}
+    pos, labels = {}, {}
     for i, row in enumerate(frame.itertuples(index=False)):
         x, y = row.total_cost, getattr(row, yname)
         pos[row.policy] = (x, y)
@@ -117,8 +112,9 @@ def plot_policy_tradeoff(comparison: Any, *, ax: Any = None) -> Any:
         style = dict(marker="*" if is_oracle else ("s" if is_control else "o"), ms=13 if is_oracle else 8,
                      color="0.3" if is_control else f"C{i % 10}", mec="k", mew=0.5, ls="none")
         ax.plot([x], [y], **style)
-        ax.annotate(f"{row.policy} ({row.retrains})", (x, y), textcoords="offset points", xytext=(6, 4),
-                    fontsize=8)
+        labels.setdefault((round(float(x), 9), round(float(y), 9)), []).append(f"{row.policy} ({row.retrains})")
+    for (x, y), names in labels.items():  # policies that did the same thing share one label
+        ax.annotate(" = ".join(names), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
     for control, target in comparison.controls.items():
         if control in pos and target in pos:
             (x0, y0), (x1, y1) = pos[target], pos[control]

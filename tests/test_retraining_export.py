@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _numpy_only import LOADED, PRELUDE
 from river import linear_model
 
 from mlmon import export
@@ -392,22 +393,7 @@ def test_bad_runtime_input_is_refused_before_anything_changes(tmp_path):
         RuntimeTrigger("DriftTriggered", {"signal": "error", "feature": None, "lookback": None})
 
 
-_ISOLATED = textwrap.dedent("""
-    import importlib.abc, json, sys
-    before = set(sys.modules)
-    allowed = set(sys.stdlib_module_names) | {"numpy", "mlmon"}
-    attempted = []
-
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            top = name.split(".")[0]
-            ours = name == "mlmon" or name.startswith("mlmon.runtime")
-            if top not in allowed or (top == "mlmon" and not ours):
-                attempted.append(name)
-                raise ImportError(f"{name} is blocked: the runtime must need numpy only")
-            return None
-
-    sys.meta_path.insert(0, Block())
+_ISOLATED = PRELUDE + textwrap.dedent("""
     import numpy as np
     from mlmon.runtime import load_trigger
 
@@ -416,7 +402,7 @@ _ISOLATED = textwrap.dedent("""
         feed = dict(np.load(inputs, allow_pickle=False))
         run = load_trigger(path).run(**feed)
         out[name] = {"retrains": list(run.retrains), "refused": list(run.refused)}
-    loaded = sorted(m for m in set(sys.modules) - before if m.split(".")[0] not in sys.stdlib_module_names)
+    loaded = """ + LOADED + """
     print(json.dumps({"attempted": attempted, "loaded": loaded, "out": out}))
 """)
 

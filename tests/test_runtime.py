@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _numpy_only import LOADED, PRELUDE
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -229,22 +230,7 @@ def test_ddm_warnings_and_pvalues_come_through(tmp_path):
 
 # --- numpy only ----------------------------------------------------------------------------
 
-_ISOLATED = textwrap.dedent("""
-    import importlib.abc, json, sys
-    before = set(sys.modules)
-    allowed = set(sys.stdlib_module_names) | {"numpy", "mlmon"}
-    attempted = []
-
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            top = name.split(".")[0]
-            ours = name == "mlmon" or name.startswith("mlmon.runtime")
-            if top not in allowed or (top == "mlmon" and not ours):
-                attempted.append(name)
-                raise ImportError(f"{name} is blocked: the runtime must need numpy only")
-            return None
-
-    sys.meta_path.insert(0, Block())
+_ISOLATED = PRELUDE + textwrap.dedent("""
     import numpy as np
     import mlmon.runtime as rt
 
@@ -259,8 +245,7 @@ _ISOLATED = textwrap.dedent("""
         det.reset()
         out[name] = {"alarms": alarms.tolist(), "trace": det.trace(sig).tolist(),
                      "stats": [det.update(v).statistic for v in sig[:300].tolist()]}
-    loaded = sorted(m for m in set(sys.modules) - before
-                    if m.split(".")[0] not in sys.stdlib_module_names)
+    loaded = """ + LOADED + """
     print(json.dumps({"attempted": attempted, "loaded": loaded, "out": out}))
 """)
 

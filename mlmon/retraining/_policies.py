@@ -313,10 +313,11 @@ class PerformanceTriggered(Policy):
         self._z = float(norm.ppf(confidence))
 
     def start(self, ctx: Context) -> None:
+        from mlmon.runtime._trigger import WindowedErrorRule
+
         super().start(ctx)
-        self._buf = np.zeros(self.window)
-        self._n = 0
-        self._sum = self._sum2 = 0.0
+        # the rule production runs (mlmon.runtime), so an exported trigger decides identically
+        self._window_rule = WindowedErrorRule(self.window, self.max_error, self._z)
         self._alarm: tuple[int, str] | None = None
         self._fresh = 0
 
@@ -336,34 +337,11 @@ class PerformanceTriggered(Policy):
         return None
 
     def _rule(self, s: int, error: float) -> Request | None:
-        i = self._n % self.window
-        if self._n >= self.window:
-            old = self._buf[i]
-            self._sum -= old
-            self._sum2 -= old * old
-        self._buf[i] = error
-        self._sum += error
-        self._sum2 += error * error
-        self._n += 1
-        n = min(self._n, self.window)
-        if n < self.window:
-            return None
-        mean = self._sum / n
-        if self._sum2 == self._sum:  # 0/1 errors: Wilson lower bound
-            z = self._z
-            centre = (mean + z * z / (2 * n)) / (1 + z * z / n)
-            half = z * math.sqrt(mean * (1 - mean) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            low = centre - half
-        else:
-            var = max(self._sum2 / n - mean * mean, 0.0) * n / (n - 1)
-            low = mean - self._z * math.sqrt(var / n)
-        if low > self.max_error:
-            return Request(f"error over the last {n} labels {mean:.3f} (lower bound {low:.3f}) > {self.max_error}")
-        return None
+        reason = self._window_rule.label(error)
+        return None if reason is None else Request(reason)
 
     def on_retrain(self, t: int) -> None:
-        self._n = 0
-        self._sum = self._sum2 = 0.0
+        self._window_rule.retrained()
         self._alarm = None
 
 

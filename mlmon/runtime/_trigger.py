@@ -333,8 +333,12 @@ class _Drift(_Rule):
         self.detector.reset()
 
 
-class _Performance(_Rule):
-    """The windowed error rule of PerformanceTriggered, in the same arithmetic, step for step."""
+class WindowedErrorRule(_Rule):
+    """PerformanceTriggered's rule: the windowed error's lower confidence bound above ``max_error``.
+
+    Over the last ``window`` errors, a one-sided Wilson lower bound (0/1 errors) or a normal
+    lower bound (other losses) with quantile ``z``. The research policy runs this same object.
+    """
 
     def __init__(self, window: int, max_error: float, z: float) -> None:
         self.window, self.max_error, self.z = window, max_error, z
@@ -466,7 +470,7 @@ class RuntimeTrigger:
             self._rule = _Periodic(_count(params["every"], "every", 1))
         else:
             self.signal = "error"
-            self._rule = _Performance(_count(params["window"], "window", 10), float(params["max_error"]),
+            self._rule = WindowedErrorRule(_count(params["window"], "window", 10), float(params["max_error"]),
                                       float(params["z"]))
         self.reset()
 

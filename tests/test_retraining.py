@@ -308,3 +308,20 @@ def test_human_review_logs_the_inner_alarms_and_judges_staleness():
     assert confirmed and all("true alarm" in d.reason for d in confirmed)
     assert all("false alarm" in d.reason for d in rejected)
     assert all(d.t < 2000 or d.t > res.retrains[0] for d in rejected)
+
+
+def test_a_retrain_with_nothing_to_train_on_is_refused_and_logged():
+    from mlmon.retraining import Policy, Request
+
+    class TooEager(Policy):
+        """Asks at every label to retrain on data from the future only."""
+
+        def on_label(self, t, s, error):
+            return Request("eager", since=self.ctx.n_samples)
+
+    X, y, _ = flip_stream(n=1200)
+    res = replay(X, y, model=LogisticRegression(), policy=TooEager(), warmup=200)
+    refused = [d for d in res.decisions if d.action == "refused"]
+    assert not res.retrains and len(refused) == 1000
+    assert all("no labelled sample to train on yet" in d.reason for d in refused)
+    assert res.version.max() == 0  # the warm-up model served throughout

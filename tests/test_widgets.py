@@ -297,3 +297,30 @@ def test_policy_ranking_bad_input():
         PolicyRanking(X, y, policies={"n": Never()}, model=None, cost=CostModel(), tune="n")
     with pytest.raises(ValueError, match="label_delays"):
         PolicyRanking(X, y, policies={"n": Never()}, model=None, cost=CostModel(), label_delays=[-1])
+
+
+# --- sample size calculator ------------------------------------------------------------------------
+
+def test_calculator_follows_its_controls_and_agrees_with_the_planning_functions():
+    from mlmon.ab import power, sample_size
+    from mlmon.widgets import SampleSizeCalculator
+
+    calc = SampleSizeCalculator(baseline=0.10, mde=0.02, daily_traffic=1000)
+    expected = sample_size(baseline=0.10, mde=0.02)
+    assert calc.result.n_control == expected.n_control
+    text = re.sub(r"<[^>]+>", "", calc.readout.value)
+    assert f"{expected.n_control:,} control" in text and f"{-(-expected.total // 1000):,}" in text
+    first = bytes(calc.figure.value)
+    assert first.startswith(PNG)
+    calc.kind.value = "mean"
+    calc.baseline.value, calc.sd.value, calc.mde.value = 100.0, 20.0, 2.0
+    assert not calc.sd.disabled
+    assert calc.result.n_control == sample_size(baseline=100.0, mde=2.0, kind="mean", sd=20.0).n_control
+    assert bytes(calc.figure.value) != first
+    calc.ratio.value = 3.0  # unequal split: more treatment users
+    assert calc.result.n_treatment > calc.result.n_control
+    p = power(n_control=calc.result.n_control, n_treatment=calc.result.n_treatment, baseline=100.0, mde=2.0,
+              kind="mean", sd=20.0)
+    assert p >= 0.8 and f"{p:.3f}" in calc.readout.value
+    calc.power.value = 1.2
+    assert calc.result is None and "power" in calc.readout.value and len(calc.figure.value) == 0

@@ -7,8 +7,9 @@ changed. Importing this module needs ipywidgets: ``pip install "mlmon[notebooks]
 """
 
 from mlmon.widgets._browser import BenchmarkBrowser
+from mlmon.widgets._calculator import SampleSizeCalculator
 from mlmon.widgets._explorer import ScenarioExplorer
 from mlmon.widgets._ranking import PolicyRanking
 from mlmon.widgets._tuner import ThresholdTuner
 
-__all__ = ["BenchmarkBrowser", "PolicyRanking", "ScenarioExplorer", "ThresholdTuner"]
+__all__ = ["BenchmarkBrowser", "PolicyRanking", "SampleSizeCalculator", "ScenarioExplorer", "ThresholdTuner"]

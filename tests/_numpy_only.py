@@ -9,7 +9,8 @@ import textwrap
 PRELUDE = textwrap.dedent("""
     import importlib.abc, json, sys
     before = set(sys.modules)
-    allowed = set(sys.stdlib_module_names) | {"numpy", "mlmon"}
+    # "org" is not a package: the standard library's copy module probes for Jython's org.python.core
+    allowed = set(sys.stdlib_module_names) | {"numpy", "mlmon", "org"}
     attempted = []
 
     class Block(importlib.abc.MetaPathFinder):

@@ -97,3 +97,108 @@ def test_bad_input():
         simulate_rollout(r, control=CONTROL, treatment=CONTROL, expected="promote", ramp=(0.0,))
     with pytest.raises(ValueError, match="lacks the truth"):
         simulate_rollout(r, control={"conversion": 0.1}, treatment=CONTROL, expected="promote")
+
+
+# --- export: production decides as research does --------------------------------------------------
+
+def _traffic(rng, n, truth, segments=None, override=None):
+    out = {"conversion": (rng.random(n) < truth["conversion"]).astype(float),
+           "error": (rng.random(n) < truth["error"]).astype(float),
+           "latency": rng.normal(*truth["latency"], n)}
+    seg = None
+    if segments is not None:
+        seg = np.asarray(segments, dtype=object)[rng.integers(0, len(segments), n)]
+        for s, t in (override or {}).items():
+            hit = seg == s
+            out["error"][hit] = (rng.random(int(hit.sum())) < t).astype(float)
+    return out, seg
+
+
+@pytest.mark.parametrize("case", ["better", "worse", "segment", "null"])
+def test_exported_rule_decides_identically_look_for_look(tmp_path, case):
+    import json
+    import subprocess
+    import sys
+
+    from mlmon.ab import export_rollout
+    from mlmon.runtime import load_rollout
+
+    segs = ["web", "ios", "android"] if case == "segment" else None
+    research = rule(segments=segs)
+    prod = load_rollout(export_rollout(research, tmp_path, name=case))
+    treat = {**CONTROL, "conversion": 0.115} if case in ("better", "segment") else (
+        {**CONTROL, "error": 0.02} if case == "worse" else dict(CONTROL))
+    rng = np.random.default_rng(7)
+    looks = []
+    for _ in range(40):
+        c, sc = _traffic(rng, 4000, CONTROL, segs)
+        t, st = _traffic(rng, 4000, treat, segs, {"android": 0.05} if case == "segment" else None)
+        kw = {"segments_control": sc, "segments_treatment": st} if segs else {}
+        looks.append((c, t, kw))
+        a, b = research.update(c, t, **kw), prod.update(c, t, **kw)
+        assert (a.decision, a.reason, a.look) == (b.decision, b.reason, b.look)
+        for key, r in a.results.items():
+            assert (r.ci_low, r.ci_high) == (prod.tests[key].ci_low, prod.tests[key].ci_high)
+        if a.decision != "continue":
+            break
+    expected = {"better": "promote", "worse": "rollback", "segment": "rollback", "null": "continue"}[case]
+    assert a.decision == expected
+    if case == "segment":
+        assert "segment 'android'" in a.reason
+    # the same, in a process that can import nothing but the standard library, numpy and mlmon.runtime
+    from _numpy_only import LOADED, PRELUDE
+
+    data = tmp_path / "looks.npz"
+    arrays = {}
+    for i, (c, t, kw) in enumerate(looks):
+        for arm, d in (("c", c), ("t", t)):
+            for k, v in d.items():
+                arrays[f"{i}|{arm}|{k}"] = v
+        for k, v in kw.items():
+            arrays[f"{i}|seg|{k}"] = v.astype(str)
+    np.savez(data, **arrays)
+    script = PRELUDE + f"""
+import numpy as np
+from mlmon.runtime import load_rollout
+prod = load_rollout({str(tmp_path / (case + '.json'))!r})
+z = np.load({str(data)!r}, allow_pickle=False)
+out = []
+for i in range({len(looks)}):
+    c = {{k.split('|')[2]: z[k] for k in z.files if k.startswith(f'{{i}}|c|')}}
+    t = {{k.split('|')[2]: z[k] for k in z.files if k.startswith(f'{{i}}|t|')}}
+    kw = {{k.split('|')[2]: z[k].astype(object) for k in z.files if k.startswith(f'{{i}}|seg|')}}
+    out.append(prod.update(c, t, **kw).decision)
+print(json.dumps({{"attempted": attempted, "loaded": {LOADED}, "out": out}}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    # blocked imports of packages that exist here would be real dependencies; numpy's optional
+    # probes for packages that are not installed (pickle5 on numpy 1.26) are not
+    import importlib.util
+
+    real = [m for m in report["attempted"] if importlib.util.find_spec(m.split(".")[0]) is not None]
+    assert real == [] and all(m.split(".")[0] in ("numpy", "mlmon") for m in report["loaded"])
+    assert report["out"][-1] == a.decision and len(report["out"]) == len(looks)
+
+
+def test_rollout_config_refusals(tmp_path):
+    from mlmon.ab import export_rollout
+    from mlmon.runtime import ConfigError, load_rollout
+
+    path = export_rollout(rule(), tmp_path)
+    text = path.read_text()
+    path.write_text(text.replace('"role": "primary"', '"role": "guardrail"'))
+    with pytest.raises(ConfigError, match="exactly one metric must have role 'primary'"):
+        load_rollout(path)
+    path.write_text(text.replace('"alpha": 0.05', '"alpha": 1.5'))
+    with pytest.raises(ConfigError, match="alpha: must be < 1"):
+        load_rollout(path)
+    with pytest.raises(ConfigError, match="no such rollout file"):
+        load_rollout(tmp_path / "missing.json")
+    with pytest.raises(TypeError, match="CanaryRule"):
+        export_rollout({"metrics": []}, tmp_path)
+    prod = load_rollout(export_rollout(rule(), tmp_path, name="ok"))
+    with pytest.raises(ValueError, match="must hold only 0 and 1"):
+        prod.update({"conversion": [2.0], "error": [0.0], "latency": [1.0]},
+                    {"conversion": [1.0], "error": [0.0], "latency": [1.0]})

@@ -12,6 +12,7 @@ from mlmon.ab._fixed import cuped, means, proportions, ratio
 from mlmon.ab._nonparametric import bootstrap, mann_whitney
 from mlmon.ab._planning import SampleSize, mde, power, sample_size
 from mlmon.ab._canary import CanaryDecision, CanaryRule, Metric, RolloutSimulation, simulate_rollout
+from mlmon.ab._export import export_rollout
 from mlmon.ab._result import ABResult
 from mlmon.ab._segments import Heterogeneity, SegmentReport, by_segment
 from mlmon.ab._shadow import ShadowReport, ShadowSegment, shadow
@@ -23,3 +24,4 @@ __all__ += ["AlwaysValid", "AlwaysValidResult", "DecisionTime", "GroupSequential
             "PeekingSimulation", "SequentialSampleSize", "expected_time_to_decision", "group_sequential", "msprt",
             "peeking_simulation", "sequential_sample_size"]
 __all__ += ["CanaryDecision", "CanaryRule", "Metric", "RolloutSimulation", "simulate_rollout"]
+__all__ += ["export_rollout"]

@@ -25,6 +25,8 @@ from scipy import special
 
 from mlmon._validation import _check, check_signal, validate_params
 from mlmon.ab._result import ABResult
+from mlmon.runtime import _msprt as _core
+from mlmon.runtime._msprt import arm_variance
 
 __all__ = ["AlwaysValid", "AlwaysValidResult", "msprt"]
 
@@ -65,69 +67,24 @@ def check_arm(x: Any, *, owner: str, name: str, metric: str, min_length: int = 1
     return arr
 
 
-def arm_variance(n: Any, total: Any, centred_sq: Any, metric: str) -> np.ndarray:
-    """Per-observation variance of an arm from its count, sum and centred sum of squares.
-
-    Proportions use the smoothed rate ``(successes + 1/2) / (n + 1)`` so that an arm with no
-    conversion yet still has a positive variance; means use the unbiased sample variance.
-    """
-    n = np.asarray(n, dtype=float)
-    if metric == "proportion":
-        rate = (np.asarray(total, dtype=float) + 0.5) / (n + 1.0)
-        return rate * (1.0 - rate)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 1, np.maximum(centred_sq, 0.0) / (n - 1.0), np.nan)
-
-
-# --- the mixture likelihood ratio ---------------------------------------------------------
+# --- the mixture likelihood ratio: numpy-only arithmetic shared with mlmon.runtime -----------
+# (research and the exported rollout rule run the very same functions, so they decide alike)
 
 
 def log_mixture_lr(diff: Any, var: Any, tau: float, alternative: str) -> np.ndarray:
-    """log of the normal-mixture likelihood ratio of "effect = theta0" after an estimate
-    ``theta0 + diff`` with variance ``var``; mixing density N(0, tau^2) (two-sided) or its
-    half on the side of ``alternative``."""
-    diff = np.asarray(diff, dtype=float)
-    var = np.asarray(var, dtype=float)
-    tau2 = tau * tau
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 0.5 * np.log(var / (var + tau2)) + diff * diff * tau2 / (2.0 * var * (var + tau2))
-        if alternative != "two-sided":
-            s = diff * tau / np.sqrt(var * (var + tau2))
-            out = out + math.log(2.0) + special.log_ndtr(s if alternative == "greater" else -s)
-    return np.where(var > 0, out, -np.inf)
+    """log of the normal-mixture likelihood ratio (see :func:`mlmon.runtime._msprt.log_mixture_lr`)."""
+    return _core.log_mixture_lr(diff, var, tau, alternative, special.log_ndtr)
 
 
 def cs_radius(var: Any, tau: float, alpha: float, alternative: str) -> np.ndarray:
-    """Half-width of the confidence sequence at each variance: the ``r`` with
-    ``{theta0 : |estimate - theta0| < r}`` (two-sided) or the one-sided analogue."""
-    var = np.asarray(var, dtype=float)
-    tau2 = tau * tau
-    with np.errstate(divide="ignore", invalid="ignore"):
-        radius = np.sqrt(var * (var + tau2) / tau2 * (2.0 * math.log(1.0 / alpha)
-                                                       + np.log((var + tau2) / var)))
-    if alternative == "two-sided":
-        return np.where(var > 0, radius, np.inf)
-    # one-sided: the mixture ratio grows with the distance from theta0, equals the two-sided
-    # ratio times 2 Phi(s) >= 1 on the alternative's side, so the root lies in (0, radius]
-    target = math.log(1.0 / alpha)
-    lo = np.zeros_like(var)
-    hi = np.where(var > 0, radius, 1.0)
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        above = log_mixture_lr(mid, var, tau, "greater") >= target
-        hi = np.where(above, mid, hi)
-        lo = np.where(above, lo, mid)
-    return np.where(var > 0, hi, np.inf)
+    """Half-width of the confidence sequence (see :func:`mlmon.runtime._msprt.cs_radius`)."""
+    return _core.cs_radius(var, tau, alpha, alternative, special.log_ndtr)
 
 
 def sequence_bounds(estimate: Any, var: Any, tau: float, alpha: float,
                     alternative: str) -> tuple[np.ndarray, np.ndarray]:
     """The confidence set at each look (not yet intersected over time)."""
-    estimate = np.asarray(estimate, dtype=float)
-    r = cs_radius(var, tau, alpha, alternative)
-    low = np.full_like(estimate, -np.inf) if alternative == "less" else estimate - r
-    high = np.full_like(estimate, np.inf) if alternative == "greater" else estimate + r
-    return low, high
+    return _core.sequence_bounds(estimate, var, tau, alpha, alternative, special.log_ndtr)
 
 
 # --- results ------------------------------------------------------------------------------
@@ -216,22 +173,8 @@ def _final_result(*, estimate: float, low: float, high: float, pvalue: float, n_
 def _paths(n_c, sum_c, sq_c, n_t, sum_t, sq_t, *, tau, alpha, alternative, metric, variance,
            min_samples):
     """Estimate, variance, running p-value and running-intersection sequence, per look."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_c, mean_t = sum_c / n_c, sum_t / n_t
-    if variance is not None:
-        var = variance / n_c + variance / n_t
-    else:
-        var = (arm_variance(n_c, sum_c, sq_c, metric) / n_c
-               + arm_variance(n_t, sum_t, sq_t, metric) / n_t)
-    ready = (n_c >= min_samples) & (n_t >= min_samples) & np.isfinite(var) & (var > 0)
-    var = np.where(ready, var, 0.0)
-    estimate = mean_t - mean_c
-    log_lr = log_mixture_lr(np.where(ready, estimate, 0.0), var, tau, alternative)
-    pvalue = np.minimum.accumulate(np.minimum(1.0, np.exp(-log_lr)))
-    low, high = sequence_bounds(np.where(ready, estimate, 0.0), var, tau, alpha, alternative)
-    low = np.maximum.accumulate(np.where(ready, low, -np.inf))
-    high = np.minimum.accumulate(np.where(ready, high, np.inf))
-    return mean_c, mean_t, estimate, pvalue, low, high
+    return _core.paths(n_c, sum_c, sq_c, n_t, sum_t, sq_t, tau=tau, alpha=alpha, alternative=alternative,
+                       metric=metric, variance=variance, min_samples=min_samples, log_ndtr=special.log_ndtr)
 
 
 # --- whole arrays -------------------------------------------------------------------------
@@ -355,24 +298,6 @@ def msprt(control: Any, treatment: Any, *, tau: Annotated[float, at.Gt(0)],
 # --- streaming ----------------------------------------------------------------------------
 
 
-@dataclass
-class _Arm:
-    n: int = 0
-    mean: float = 0.0
-    m2: float = 0.0  # centred sum of squares
-
-    def add(self, x: np.ndarray) -> None:
-        if x.shape[0] == 0:
-            return
-        nb, mb = x.shape[0], float(x.mean())
-        m2b = float(((x - mb) ** 2).sum())
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean += delta * nb / n
-        self.m2 += m2b + delta * delta * self.n * nb / n
-        self.n = n
-
-
 class AlwaysValid:
     """Streaming mSPRT: one :meth:`update` per look (e.g. each hour's new data per arm).
 
@@ -437,7 +362,10 @@ class AlwaysValid:
 
     def reset(self) -> AlwaysValid:
         """Forget all data: back to the state before the first look."""
-        self._control, self._treatment = _Arm(), _Arm()
+        # the streaming state production runs too (mlmon.runtime's rollout rule)
+        self._test = _core.RunningTest(tau=self.tau, alpha=self.alpha, metric=self.metric,
+                                       alternative=self.alternative, variance=self.variance,
+                                       min_samples=self.min_samples, log_ndtr=special.log_ndtr)
         self.looks_ = 0
         self.pvalue_ = 1.0
         self.ci_low_ = -math.inf
@@ -463,24 +391,15 @@ class AlwaysValid:
         owner = "AlwaysValid.update"
         c = check_arm(control, owner=owner, name="control", metric=self.metric, min_length=0)
         t = check_arm(treatment, owner=owner, name="treatment", metric=self.metric, min_length=0)
-        self._control.add(c)
-        self._treatment.add(t)
-        ac, at_ = self._control, self._treatment
-        # an arm with no data yet counts as one observation, fewer than min_samples: no test
-        _, _, estimate, pvalue, low, high = _paths(
-            np.array([max(ac.n, 1.0)]), np.array([ac.mean * ac.n]), np.array([ac.m2]),
-            np.array([max(at_.n, 1.0)]), np.array([at_.mean * at_.n]), np.array([at_.m2]),
-            tau=self.tau, alpha=self.alpha, alternative=self.alternative, metric=self.metric,
-            variance=self.variance, min_samples=self.min_samples)
-        self.pvalue_ = min(self.pvalue_, float(pvalue[0]))
-        self.ci_low_ = max(self.ci_low_, float(low[0]))
-        self.ci_high_ = min(self.ci_high_, float(high[0]))
+        self._test.add(c, t)
+        ac, at_ = self._test.control, self._test.treatment
+        self.pvalue_, self.ci_low_, self.ci_high_ = self._test.pvalue, self._test.ci_low, self._test.ci_high
         if self.stopped_at_ is None and self.pvalue_ <= self.alpha:
             self.stopped_at_ = self.looks_
         self.looks_ += 1
         both = ac.n > 0 and at_.n > 0
         result = _final_result(
-            estimate=estimate[0] if both else math.nan, low=self.ci_low_, high=self.ci_high_,
+            estimate=self._test.estimate if both else math.nan, low=self.ci_low_, high=self.ci_high_,
             pvalue=self.pvalue_, n_c=ac.n, n_t=at_.n, mean_c=ac.mean if ac.n else math.nan,
             mean_t=at_.mean if at_.n else math.nan, alpha=self.alpha, tau=self.tau,
             alternative=self.alternative, metric=self.metric, variance=self.variance,

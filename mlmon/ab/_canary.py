@@ -28,6 +28,7 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 
 from mlmon.ab._always_valid import AlwaysValid
+from mlmon.runtime._rollout import arm_values, decide, segment_labels
 
 __all__ = ["CanaryDecision", "CanaryRule", "Metric", "RolloutSimulation", "simulate_rollout"]
 
@@ -207,20 +208,10 @@ class CanaryRule:
         self.decision_: CanaryDecision | None = None
         return self
 
-    def _arm(self, data: Mapping[str, Any], who: str) -> tuple[dict[str, np.ndarray], int]:
-        if not isinstance(data, Mapping):
-            raise TypeError(f"CanaryRule.update: {who} must be a dict {{metric name: values}}, got "
-                            f"{type(data).__name__}.")
-        missing = [m.name for m in self.metrics if m.name not in data]
-        if missing:
-            raise ValueError(f"CanaryRule.update: {who} lacks metrics {missing}; give every metric's values "
-                             "(an empty array for none this look).")
-        out = {m.name: np.asarray(data[m.name], dtype=float).ravel() for m in self.metrics}
-        sizes = {k: v.size for k, v in out.items()}
-        if len(set(sizes.values())) > 1:
-            raise ValueError(f"CanaryRule.update: {who}'s metrics must have one value per request each; "
-                             f"got sizes {sizes}.")
-        return out, next(iter(sizes.values()))
+    def spec(self) -> list[dict[str, Any]]:
+        """The metrics as plain dicts (what an exported rule holds)."""
+        return [{"name": m.name, "kind": m.kind, "better": m.better, "role": m.role, "tau": float(m.tau),
+                 "margin": float(m.margin)} for m in self.metrics]
 
     def update(self, control: Mapping[str, Any], treatment: Mapping[str, Any], *,
                segments_control: Any = None, segments_treatment: Any = None) -> CanaryDecision:
@@ -242,17 +233,14 @@ class CanaryRule:
         if self.decision_ is not None and self.decision_.decision != "continue":
             raise RuntimeError(f"CanaryRule.update: the rollout is decided ({self.decision_.decision}); "
                                "call reset() for a new one.")
-        c, n_c = self._arm(control, "control")
-        t, n_t = self._arm(treatment, "treatment")
+        owner = "CanaryRule.update"
+        spec = self.spec()
+        c, n_c = arm_values(spec, control, "control", owner)
+        t, n_t = arm_values(spec, treatment, "treatment", owner)
         seg_c = seg_t = None
         if self.segments is not None:
-            if segments_control is None or segments_treatment is None:
-                raise ValueError("CanaryRule.update: this rule tests segments; give segments_control and "
-                                 "segments_treatment (each request's segment).")
-            seg_c, seg_t = np.asarray(segments_control).ravel(), np.asarray(segments_treatment).ravel()
-            if seg_c.size != n_c or seg_t.size != n_t:
-                raise ValueError(f"CanaryRule.update: segments must have one entry per request: control "
-                                 f"{seg_c.size} for {n_c}, treatment {seg_t.size} for {n_t}.")
+            seg_c = segment_labels(segments_control, n_c, "control", owner)
+            seg_t = segment_labels(segments_treatment, n_t, "treatment", owner)
         self.looks_ += 1
         self.n_control_ += n_c
         self.n_treatment_ += n_t
@@ -266,34 +254,8 @@ class CanaryRule:
         return self.decision_
 
     def _decide(self, results: dict[tuple[str, Any], Any]) -> CanaryDecision:
-        def make(decision: str, reason: str) -> CanaryDecision:
-            return CanaryDecision(decision, reason, self.looks_, dict(results), self.n_control_, self.n_treatment_)
-
-        for g in self.guardrails:
-            for seg in [None] + (self.segments or []):
-                r = results[(g.name, seg)]
-                harm = r.ci_low > g.margin if g.better == "lower" else r.ci_high < -g.margin
-                if harm:
-                    where = "all traffic" if seg is None else f"segment {seg!r}"
-                    return make("rollback", f"guardrail {g.name!r} on {where}: effect {r.estimate:.4g}, confidence "
-                                            f"sequence [{r.ci_low:.4g}, {r.ci_high:.4g}] beyond the margin "
-                                            f"{g.margin:g} on the harmful side")
-        p = results[(self.primary.name, None)]
-        better = p.ci_low > 0 if self.primary.better == "higher" else p.ci_high < 0
-        if not better:
-            return make("continue", f"primary {self.primary.name!r} not yet shown better "
-                                    f"([{p.ci_low:.4g}, {p.ci_high:.4g}])")
-        unsafe = []
-        for g in self.guardrails:
-            for seg in [None] + (self.segments or []):
-                r = results[(g.name, seg)]
-                safe = r.ci_high < g.margin if g.better == "lower" else r.ci_low > -g.margin
-                if not safe:
-                    unsafe.append(g.name if seg is None else f"{g.name}[{seg}]")
-        if unsafe:
-            return make("continue", f"primary better, but guardrails not yet shown within their margins: {unsafe}")
-        return make("promote", f"primary {self.primary.name!r} better ([{p.ci_low:.4g}, {p.ci_high:.4g}]) and "
-                               "every guardrail within its margin")
+        decision, reason = decide(self.spec(), self.segments, results)  # the rule production runs
+        return CanaryDecision(decision, reason, self.looks_, dict(results), self.n_control_, self.n_treatment_)
 
 
 @dataclass(frozen=True, eq=False)

@@ -203,3 +203,13 @@ def test_rollout_config_refusals(tmp_path):
     with pytest.raises(ValueError, match="must hold only 0 and 1"):
         prod.update({"conversion": [2.0], "error": [0.0], "latency": [1.0]},
                     {"conversion": [1.0], "error": [0.0], "latency": [1.0]})
+
+
+def test_rollout_simulation_rate_intervals():
+    sim = simulate_rollout(rule(), control=CONTROL, treatment={**CONTROL, "error": 0.02}, expected="rollback",
+                           n_sims=20, seed=5)
+    lo, hi = sim.rate_interval("rollback")
+    assert sim.rates()["rollback"] == 1.0 and 0.8 < lo < hi == 1.0 and set(sim.rates()) == {"promote", "rollback",
+                                                                                          "undecided"}
+    with pytest.raises(ValueError, match="decision must be"):
+        sim.rate_interval("continue")

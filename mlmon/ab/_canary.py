@@ -79,7 +79,7 @@ class Metric:
             raise ValueError(f"Metric {self.name!r}: better must be 'higher' or 'lower', got {self.better!r}.")
         if self.role not in _ROLES:
             raise ValueError(f"Metric {self.name!r}: role must be 'primary' or 'guardrail', got {self.role!r}.")
-        for what, v, low in (("tau", self.tau, 0.0), ("margin", self.margin, -1.0)):
+        for what, v in (("tau", self.tau), ("margin", self.margin)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (
                     v <= 0 if what == "tau" else v < 0):
                 raise ValueError(f"Metric {self.name!r}: {what} must be a finite number "
@@ -286,9 +286,19 @@ class RolloutSimulation:
         return float(np.mean([d == self.expected for d in self.decisions]))
 
     def rates(self) -> dict[str, float]:
-        """Share of rollouts per final decision."""
+        """Share of rollouts per final decision (``"undecided"``: the ramp ended first)."""
         n = len(self.decisions)
-        return {k: sum(d == k for d in self.decisions) / n for k in ("promote", "rollback", "continue", "undecided")}
+        return {k: sum(d == k for d in self.decisions) / n for k in ("promote", "rollback", "undecided")}
+
+    def rate_interval(self, decision: str, *, confidence: float = 0.95) -> tuple[float, float]:
+        """Wilson interval of the share of rollouts that ended in ``decision``."""
+        from mlmon.benchmark.metrics import proportion_interval
+
+        if decision not in ("promote", "rollback", "undecided"):
+            raise ValueError(f"decision must be 'promote', 'rollback' or 'undecided', got {decision!r}.")
+        k = sum(d == decision for d in self.decisions)
+        lo, hi = proportion_interval(successes=[k], trials=[len(self.decisions)], confidence=confidence)
+        return float(lo[0]), float(hi[0])
 
     def to_frame(self):
         """One row per simulated rollout."""

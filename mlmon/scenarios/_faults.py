@@ -39,7 +39,7 @@ import pandas as pd
 
 from mlmon._validation import validate_params
 from mlmon.scenarios._base import Scenario, Stream, register_scenario
-from mlmon.scenarios._injected import _check_column
+from mlmon.scenarios._injected import _check_column, frame_fingerprint, frame_n_samples, frame_position
 from mlmon.scenarios._synthetic import ShiftKind, _change_weights, _check_change, _drift
 
 __all__ = ["LabelShift", "PipelineFault"]
@@ -247,18 +247,9 @@ class PipelineFault(Scenario):
                     f"got {v!r}; or leave it None to freeze each column at its last value."
                 )
 
-    @property
-    def _n_samples(self) -> int:
-        return int(self.n_samples) if self.n_samples is not None else int(self.data.shape[0])
-
-    @property
-    def _position(self) -> int:
-        return int(self.position) if self.position is not None else self._n_samples // 2
-
-    @property
-    def fingerprint(self) -> str:
-        """sha256 hex digest of ``data`` (columns, dtypes, index and values)."""
-        return self._digest("data", self.data)
+    _n_samples = property(frame_n_samples)
+    _position = property(frame_position)
+    fingerprint = property(frame_fingerprint)
 
     @property
     def signal_kind(self) -> str:  # type: ignore[override]
@@ -499,18 +490,9 @@ class LabelShift(Scenario):
             )
         return t / total
 
-    @property
-    def _n_samples(self) -> int:
-        return int(self.n_samples) if self.n_samples is not None else int(self.data.shape[0])
-
-    @property
-    def _position(self) -> int:
-        return int(self.position) if self.position is not None else self._n_samples // 2
-
-    @property
-    def fingerprint(self) -> str:
-        """sha256 hex digest of ``data`` (columns, dtypes, index and values)."""
-        return self._digest("data", self.data)
+    _n_samples = property(frame_n_samples)
+    _position = property(frame_position)
+    fingerprint = property(frame_fingerprint)
 
     @property
     def data_proportions(self) -> dict[Any, float]:

@@ -48,6 +48,22 @@ def load_example_frame(name: Literal["wine", "breast_cancer", "diabetes", "iris"
     return loader(as_frame=True).frame.copy()
 
 
+# What the scenarios over a user's DataFrame share (as properties): the stream is ``n_samples``
+# rows resampled from ``data`` (default: as many as it has), the change at ``position``
+# (default: the middle), and ``data``'s fingerprint.
+def frame_n_samples(self: Any) -> int:
+    return int(self.n_samples) if self.n_samples is not None else int(self.data.shape[0])
+
+
+def frame_position(self: Any) -> int:
+    return int(self.position) if self.position is not None else self._n_samples // 2
+
+
+def frame_fingerprint(self: Any) -> str:
+    """sha256 hex digest of ``data`` (columns, dtypes, index and values)."""
+    return self._digest("data", self.data)
+
+
 @register_scenario
 @dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class InjectedShift(Scenario):
@@ -166,18 +182,9 @@ class InjectedShift(Scenario):
         object.__setattr__(self, "data", frame)
         object.__setattr__(self, "_stats", stats)
 
-    @property
-    def _n_samples(self) -> int:
-        return int(self.n_samples) if self.n_samples is not None else int(self.data.shape[0])
-
-    @property
-    def _position(self) -> int:
-        return int(self.position) if self.position is not None else self._n_samples // 2
-
-    @property
-    def fingerprint(self) -> str:
-        """sha256 hex digest of ``data`` (columns, dtypes, index and values)."""
-        return self._digest("data", self.data)
+    _n_samples = property(frame_n_samples)
+    _position = property(frame_position)
+    fingerprint = property(frame_fingerprint)
 
     @property
     def is_stationary(self) -> bool:

@@ -529,3 +529,12 @@ def test_planning_rejects_bad_input():
         peeking_simulation(n_looks=0)
     with pytest.raises(ValueError, match="rate"):
         peeking_simulation(n_looks=3, metric="proportion", baseline=0.95, effect=0.1)
+
+
+def test_peeking_simulation_refuses_a_rule_given_twice():
+    from mlmon.ab import group_sequential, peeking_simulation
+
+    design = group_sequential(looks=5, spending="obrien_fleming")
+    with pytest.raises(ValueError, match="appear twice"):
+        peeking_simulation(n_looks=5, n_per_look=50, n_sims=10, seed=0,
+                           methods=["lan_demets_obrien_fleming", design])

@@ -23,6 +23,7 @@ from scipy import optimize, special
 from mlmon.ab._always_valid import DEFAULT_MIN_SAMPLES, arm_variance, log_mixture_lr, validate_call
 from mlmon.ab._group_sequential import (MAX_LOOKS, GroupSequentialDesign,
                                         exit_probabilities, group_sequential)
+from mlmon.benchmark.metrics import proportion_interval
 
 __all__ = ["DecisionTime", "PeekingSimulation", "SequentialSampleSize", "expected_time_to_decision",
            "peeking_simulation", "sequential_sample_size"]
@@ -102,13 +103,6 @@ class PeekingSimulation:
         rates = ", ".join(f"{m}={r:.3f}" for m, r in zip(self.methods, self.rejection_rate))
         return (f"PeekingSimulation(n_sims={self.n_sims}, n_looks={self.n_looks}, "
                 f"effect={self.effect:g}: {rates})")
-
-
-def _wilson(k: np.ndarray, n: int, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.maximum(centre - half, 0.0), np.minimum(centre + half, 1.0)
 
 
 def _design_for(method: Any, t: np.ndarray, alpha: float, owner: str) -> tuple[str, np.ndarray]:
@@ -229,6 +223,11 @@ def peeking_simulation(*, n_looks: Annotated[int, at.Ge(1), at.Le(MAX_LOOKS)],
             rules.append(_design_for(m, t, alpha, owner))
         else:
             rules.append((m, None))
+    labels = [name for name, _ in rules]
+    twice = sorted({n for n in labels if labels.count(n) > 1})
+    if twice:
+        raise ValueError(f"{owner}: methods {twice} appear twice (a design is labelled with its name, e.g. "
+                         "'lan_demets_obrien_fleming'); pass each rule once, or run separate simulations.")
 
     rng = np.random.default_rng(seed)
     first = np.empty((len(rules), n_sims), dtype=np.int64)  # first rejecting look, or -1
@@ -249,7 +248,7 @@ def peeking_simulation(*, n_looks: Annotated[int, at.Ge(1), at.Le(MAX_LOOKS)],
             first[i, start:start + m_sims] = np.where(any_hit, hit.argmax(axis=1), -1)
     rejected = (first >= 0).sum(axis=1)
     stop = np.where(first >= 0, first, n_looks - 1)
-    low, high = _wilson(rejected.astype(float), n_sims)
+    low, high = proportion_interval(successes=rejected, trials=np.full(rejected.shape, n_sims))
     return PeekingSimulation(methods=tuple(name for name, _ in rules),
                              rejection_rate=rejected / n_sims, ci_low=low, ci_high=high,
                              mean_stop_look=(stop + 1).mean(axis=1),

@@ -213,3 +213,54 @@ def test_rollout_simulation_rate_intervals():
                                                                                           "undecided"}
     with pytest.raises(ValueError, match="decision must be"):
         sim.rate_interval("continue")
+
+
+@pytest.mark.parametrize("spending,alternative", [("obrien_fleming", "two-sided"), ("pocock", "greater"),
+                                                   (2.0, "two-sided")])
+def test_exported_group_sequential_design_decides_as_monitor(tmp_path, spending, alternative):
+    from mlmon.ab import export_rollout, group_sequential
+    from mlmon.runtime import RuntimeGroupSequential, load_rollout
+
+    design = group_sequential(looks=[0.2, 0.45, 0.7, 1.0], spending=spending, alternative=alternative)
+    prod = load_rollout(export_rollout(design, tmp_path, name="gs"))
+    assert isinstance(prod, RuntimeGroupSequential) and prod.boundaries == tuple(design.boundaries)
+    rng = np.random.default_rng(11)
+    seen = set()
+    for _ in range(300):
+        drift = rng.choice([0.0, 2.0, 3.5, -3.5])
+        z = np.cumsum(rng.normal(drift / 2, 1.0, 4)) / np.sqrt(np.arange(1, 5))  # a z path over the looks
+        prod.reset()
+        for k in range(4):
+            d = prod.look(z[k])
+            ref = design.monitor(z[: k + 1])
+            assert (d.decision, d.look, d.direction) == (ref.decision, ref.look, ref.direction)
+            seen.add(d.decision)
+            if d.decision != "continue":
+                break
+    assert seen == {"reject", "continue", "fail_to_reject"}  # every branch was exercised
+    with pytest.raises(RuntimeError, match="decided"):
+        prod.look(0.0)
+
+
+def test_group_sequential_config_refusals(tmp_path):
+    import json
+
+    from mlmon.ab import export_rollout, group_sequential
+    from mlmon.runtime import ConfigError, load_rollout
+
+    path = export_rollout(group_sequential(looks=3), tmp_path, name="gs")
+    doc = json.loads(path.read_text())
+    bad = dict(doc, boundaries=doc["boundaries"][:2])
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ConfigError, match="one entry per look"):
+        load_rollout(path)
+    path.write_text(json.dumps(dict(doc, information_fractions=[0.5, 0.4, 1.0])))
+    with pytest.raises(ConfigError, match="must increase and end at 1"):
+        load_rollout(path)
+    prod = load_rollout(export_rollout(group_sequential(looks=2), tmp_path, name="two"))
+    prod.look(0.1)
+    prod.look(0.1)
+    with pytest.raises(RuntimeError, match="decided|planned looks"):
+        prod.look(0.1)
+    with pytest.raises(ValueError, match="finite"):
+        prod.reset().look(float("nan"))

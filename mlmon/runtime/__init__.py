@@ -31,6 +31,7 @@ _ATTRS = {
     "load_rollout": "mlmon.runtime._rollout",
     "RuntimeRollout": "mlmon.runtime._rollout",
     "RolloutDecision": "mlmon.runtime._rollout",
+    "RuntimeGroupSequential": "mlmon.runtime._rollout",
     "RuntimeTrigger": "mlmon.runtime._trigger",
     "TriggerDecision": "mlmon.runtime._trigger",
     "TriggerRun": "mlmon.runtime._trigger",

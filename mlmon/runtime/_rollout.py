@@ -8,6 +8,7 @@ tests (:class:`mlmon.runtime._msprt.RunningTest`) and the same decision function
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,12 @@ from mlmon.runtime._load import ConfigError, parse
 from mlmon.runtime._msprt import RunningTest
 from mlmon.runtime._schema import validate
 
-__all__ = ["ROLLOUT_KIND", "ROLLOUT_SCHEMA", "RolloutDecision", "RuntimeRollout", "decide", "load_rollout"]
+__all__ = ["GROUP_SEQUENTIAL_KIND", "GROUP_SEQUENTIAL_SCHEMA", "ROLLOUT_KIND", "ROLLOUT_SCHEMA",
+           "GroupSequentialDecision", "RolloutDecision", "RuntimeGroupSequential", "RuntimeRollout", "decide",
+           "load_rollout"]
 
 ROLLOUT_KIND = "RolloutRule"
+GROUP_SEQUENTIAL_KIND = "GroupSequentialRule"
 ROLLOUT_SCHEMA_VERSION = 1
 
 _METRIC = {
@@ -67,6 +71,32 @@ ROLLOUT_SCHEMA: dict[str, Any] = {
 }
 
 
+_PROVENANCE = ROLLOUT_SCHEMA["properties"]["provenance"]
+
+GROUP_SEQUENTIAL_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"urn:mlmon:group-sequential-config:{ROLLOUT_SCHEMA_VERSION}",
+    "title": "mlmon group-sequential design config",
+    "description": ("A group-sequential design exported by mlmon.ab.export_rollout(): its planned looks and "
+                    "z boundaries, for mlmon.runtime.load_rollout()."),
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema_version", "kind", "information_fractions", "boundaries", "alternative", "alpha",
+                 "spending", "provenance"],
+    "properties": {
+        "schema_version": {"type": "integer", "minimum": 1},
+        "kind": {"const": GROUP_SEQUENTIAL_KIND},
+        "information_fractions": {"type": "array", "minItems": 1, "items": {"type": "number", "exclusiveMinimum": 0,
+                                                                           "maximum": 1}},
+        "boundaries": {"type": "array", "minItems": 1, "items": {"type": "number"}},
+        "alternative": {"enum": ["two-sided", "greater"]},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "spending": {"type": "string"},
+        "provenance": _PROVENANCE,
+    },
+}
+
+
 def check_rollout_document(doc: Any, *, source: str = "rollout") -> None:
     """Validate a parsed rollout document; raise :class:`ConfigError` naming every problem.
 
@@ -86,10 +116,20 @@ def check_rollout_document(doc: Any, *, source: str = "rollout") -> None:
             doc["schema_version"] > ROLLOUT_SCHEMA_VERSION:
         raise ConfigError(f"{source}: schema_version {doc['schema_version']} is newer than this mlmon reads (up to "
                           f"{ROLLOUT_SCHEMA_VERSION}); upgrade mlmon where the rule is loaded.")
-    issues = validate(doc, ROLLOUT_SCHEMA)
+    schema = GROUP_SEQUENTIAL_SCHEMA if isinstance(doc, dict) and doc.get("kind") == GROUP_SEQUENTIAL_KIND \
+        else ROLLOUT_SCHEMA
+    issues = validate(doc, schema)
     if issues:
         lines = "\n  ".join(i.describe() for i in issues)
         raise ConfigError(f"{source}: {len(issues)} problem{'s' if len(issues) > 1 else ''}:\n  {lines}")
+    if schema is GROUP_SEQUENTIAL_SCHEMA:
+        t = doc["information_fractions"]
+        if len(t) != len(doc["boundaries"]):
+            raise ConfigError(f"{source}: information_fractions and boundaries must have one entry per look, "
+                              f"got {len(t)} and {len(doc['boundaries'])}.")
+        if any(b <= a for a, b in zip(t, t[1:])) or not math.isclose(t[-1], 1.0, abs_tol=1e-9):
+            raise ConfigError(f"{source}: information_fractions must increase and end at 1, got {t}.")
+        return
     primary = [m for m in doc["metrics"] if m["role"] == "primary"]
     if len(primary) != 1:
         raise ConfigError(f"{source}: exactly one metric must have role 'primary', got {len(primary)}.")
@@ -263,8 +303,68 @@ class RuntimeRollout:
         return f"RuntimeRollout({names}; alpha={self.alpha}, guardrail_alpha={self.guardrail_alpha})"
 
 
-def load_rollout(path: str | os.PathLike[str]) -> RuntimeRollout:
+@dataclass(frozen=True)
+class GroupSequentialDecision:
+    """A group-sequential design's decision at one planned look."""
+
+    decision: str
+    look: int
+    z: float
+    boundary: float
+    direction: str | None
+
+
+class RuntimeGroupSequential:
+    """A group-sequential design's planned looks and boundaries, numpy only.
+
+    :meth:`look` takes the z statistic (treatment minus control, on all data so far) at the
+    next planned look and returns ``"reject"`` when it crosses the boundary, else
+    ``"continue"``, or ``"fail_to_reject"`` at the last look: the decisions
+    :meth:`mlmon.ab.GroupSequentialDesign.monitor` takes on the planned looks. Looks at other
+    times need boundaries recomputed from the spending function, in research.
+    """
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.information_fractions = tuple(float(v) for v in doc["information_fractions"])
+        self.boundaries = tuple(float(v) for v in doc["boundaries"])
+        self.alternative, self.alpha, self.spending = doc["alternative"], float(doc["alpha"]), doc["spending"]
+        self.reset()
+
+    def reset(self) -> RuntimeGroupSequential:
+        self.looks = 0
+        self.decision: GroupSequentialDecision | None = None
+        return self
+
+    def look(self, z: float) -> GroupSequentialDecision:
+        """The decision at the next planned look, given its z statistic."""
+        if self.decision is not None and self.decision.decision != "continue":
+            raise RuntimeError(f"RuntimeGroupSequential.look: the test is decided ({self.decision.decision}); "
+                               "call reset() for a new one.")
+        if self.looks >= len(self.boundaries):
+            raise RuntimeError(f"RuntimeGroupSequential.look: all {len(self.boundaries)} planned looks are taken.")
+        z = float(z)
+        if not math.isfinite(z):
+            raise ValueError(f"RuntimeGroupSequential.look: z must be a finite number, got {z!r}.")
+        b = self.boundaries[self.looks]
+        self.looks += 1
+        seen = abs(z) if self.alternative == "two-sided" else z
+        if seen >= b:
+            decision, direction = "reject", ("greater" if z > 0 else "less")
+        else:
+            decision, direction = ("fail_to_reject" if self.looks == len(self.boundaries) else "continue"), None
+        self.decision = GroupSequentialDecision(decision, self.looks, z, b, direction)
+        return self.decision
+
+    def __repr__(self) -> str:
+        return (f"RuntimeGroupSequential({len(self.boundaries)} looks, {self.spending}, alpha={self.alpha}, "
+                f"{self.alternative})")
+
+
+def load_rollout(path: str | os.PathLike[str]) -> RuntimeRollout | RuntimeGroupSequential:
     """Load a rule exported by :func:`mlmon.ab.export_rollout`, with numpy alone.
+
+    A canary rule loads as a :class:`RuntimeRollout`, a group-sequential design as a
+    :class:`RuntimeGroupSequential`.
 
     Raises
     ------
@@ -276,6 +376,8 @@ def load_rollout(path: str | os.PathLike[str]) -> RuntimeRollout:
         raise ConfigError(f"{path}: no such rollout file.")
     doc = parse(path.read_text(encoding="utf-8"), source=str(path))
     check_rollout_document(doc, source=str(path))
+    if doc["kind"] == GROUP_SEQUENTIAL_KIND:
+        return RuntimeGroupSequential(doc)
     return RuntimeRollout(doc)
 
 

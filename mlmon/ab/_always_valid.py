@@ -26,7 +26,6 @@ from scipy import special
 from mlmon._validation import _check, check_signal, validate_params
 from mlmon.ab._result import ABResult
 from mlmon.runtime import _msprt as _core
-from mlmon.runtime._msprt import arm_variance
 
 __all__ = ["AlwaysValid", "AlwaysValidResult", "msprt"]
 

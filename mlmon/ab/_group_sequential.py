@@ -27,8 +27,9 @@ import numpy as np
 from scipy import optimize, special
 
 from mlmon._validation import check_signal
-from mlmon.ab._always_valid import arm_variance, check_arm, validate_call
+from mlmon.ab._always_valid import check_arm, validate_call
 from mlmon.ab._result import ABResult
+from mlmon.runtime._msprt import arm_variance
 
 __all__ = ["GroupSequentialDesign", "GroupSequentialResult", "group_sequential"]
 

@@ -20,10 +20,11 @@ import annotated_types as at
 import numpy as np
 from scipy import optimize, special
 
-from mlmon.ab._always_valid import DEFAULT_MIN_SAMPLES, arm_variance, log_mixture_lr, validate_call
+from mlmon.ab._always_valid import DEFAULT_MIN_SAMPLES, log_mixture_lr, validate_call
 from mlmon.ab._group_sequential import (MAX_LOOKS, GroupSequentialDesign,
                                         exit_probabilities, group_sequential)
 from mlmon.benchmark.metrics import proportion_interval
+from mlmon.runtime._msprt import arm_variance
 
 __all__ = ["DecisionTime", "PeekingSimulation", "SequentialSampleSize", "expected_time_to_decision",
            "peeking_simulation", "sequential_sample_size"]

@@ -306,20 +306,24 @@ def _run_test(test: Callable[..., ABResult], control: np.ndarray, treatment: np.
     return result
 
 
-def _segment_array(values: Any, name: str, arm: str, n: int) -> np.ndarray:
+def per_sample(values: Any, *, owner: str, name: str, n: int, other: str, fix: str) -> np.ndarray:
+    """``values`` as a 1-D object array with one entry per sample of ``other`` (``n``), or a clear error."""
     if isinstance(values, (str, bytes)):
-        raise TypeError(f"by_segment: {name} must be an array (one segment per {arm} sample), "
-                        f"got a {type(values).__name__}.")
+        raise TypeError(f"{owner}: {name} must be an array ({fix}), got a {type(values).__name__}.")
     try:
         arr = np.asarray(values, dtype=object)
     except Exception as exc:
-        raise TypeError(f"by_segment: {name} must be a 1-D array: {exc}") from exc
+        raise TypeError(f"{owner}: {name} must be a 1-D array: {exc}") from exc
     if arr.ndim != 1:
-        raise ValueError(f"by_segment: {name} must be 1-D (one segment per sample), got shape {arr.shape}.")
+        raise ValueError(f"{owner}: {name} must be 1-D ({fix}), got shape {arr.shape}.")
     if arr.shape[0] != n:
-        raise ValueError(f"by_segment: {name} has {arr.shape[0]} values but {arm} has {n} samples; "
-                         "pass one segment per sample.")
+        raise ValueError(f"{owner}: {name} has {arr.shape[0]} values but {other} has {n}; pass {fix}.")
     return arr
+
+
+def _segment_array(values: Any, name: str, arm: str, n: int) -> np.ndarray:
+    return per_sample(values, owner="by_segment", name=name, n=n, other=arm,
+                      fix=f"one segment per {arm} sample")
 
 
 def _as_samples(x: Any, name: str) -> np.ndarray:

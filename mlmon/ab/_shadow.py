@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mlmon.ab._result import ABResult
-from mlmon.ab._segments import check_correction, check_level, factorize
+from mlmon.ab._segments import check_correction, check_level, factorize, per_sample
 from mlmon.runtime._multiple import Correction, adjust_pvalues
 
 __all__ = ["ShadowReport", "ShadowSegment", "shadow"]
@@ -292,18 +292,8 @@ def _label_mask(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Labels as an object array and the mask of those that have arrived."""
     import pandas as pd
 
-    if isinstance(labels, (str, bytes)):
-        raise TypeError(f"shadow: labels must be an array (one per sample, NaN or None where not yet "
-                        f"arrived), got a {type(labels).__name__}.")
-    try:
-        arr = np.asarray(labels, dtype=object)
-    except Exception as exc:
-        raise TypeError(f"shadow: labels must be a 1-D array: {exc}") from exc
-    if arr.ndim != 1:
-        raise ValueError(f"shadow: labels must be 1-D (one per sample), got shape {arr.shape}.")
-    if arr.shape[0] != n:
-        raise ValueError(f"shadow: labels has {arr.shape[0]} values but the predictions have {n}; pass one "
-                         "label per sample, NaN or None where it has not arrived yet.")
+    arr = per_sample(labels, owner="shadow", name="labels", n=n, other="the predictions",
+                     fix="one label per sample, NaN or None where it has not arrived yet")
     arrived = ~np.asarray(pd.isna(arr), dtype=bool)
     return arr, arrived
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 from typing import Any, Mapping, Sequence
@@ -139,10 +140,9 @@ class PolicyRanking:
         if key not in self._cache:
             policies = dict(self._policies)
             if self.tune is not None:
-                p = policies[self.tune]
-                det = p.detector.clone(**{p.detector.threshold_param: float(self.threshold.value)})
-                policies[self.tune] = type(p)(det, signal=p.signal, feature=p.feature, lookback=p.lookback,
-                                              wait=p.wait, cooldown=p.cooldown, max_retrains=p.max_retrains, period=p.period)
+                p = copy.deepcopy(policies[self.tune])  # every other setting kept as given
+                p.detector = p.detector.clone(**{p.detector.threshold_param: float(self.threshold.value)})
+                policies[self.tune] = p
             self._cache[key] = compare(self._X, self._y, policies=policies, model=self._model,
                                        label_delay=key[0], cost=self._cost, **self._kw)
         c = self._cache[key]
